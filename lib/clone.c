@@ -1,0 +1,162 @@
+#include "clone.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "meta.h"
+#include "names.h"
+#include "store.h"
+#include "virt.h"
+#include "xml.h"
+
+#define VT_XML_FILE_MAX (16 * 1024 * 1024)
+
+static char *vt_clone_xml_from(const struct vt_dirs *dirs, const struct vt_meta *meta,
+                               const char *live, const char *clone, vt_error_t *err)
+{
+    char *xml = NULL;
+    if (vt_name_validate(clone, "clone", err) < 0 ||
+        vt_xml_make_clone(live, meta->name, clone, dirs, meta->memory_bytes, &xml, err) < 0)
+        return NULL;
+    return xml;
+}
+
+static int vt_clone_load(const struct vt_dirs *dirs, const char *template_name,
+                         struct vt_meta *meta, char **live, vt_error_t *err)
+{
+    if (vt_store_load_saved(dirs, template_name, meta, err) < 0)
+        return -1;
+    vt_autofree char *path = vt_path_template(dirs, VT_PATH_XML, template_name, err);
+    if (path == NULL || vt_file_read(path, VT_XML_FILE_MAX, live, NULL, err) < 0) {
+        vt_meta_clear(meta);
+        return -1;
+    }
+    return 0;
+}
+
+char *vt_clone_xml(const struct vt_dirs *dirs, const char *template_name, const char *clone,
+                   vt_error_t *err)
+{
+    struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
+    vt_autofree char *live = NULL;
+    if (vt_clone_load(dirs, template_name, &meta, &live, err) < 0)
+        return NULL;
+    return vt_clone_xml_from(dirs, &meta, live, clone, err);
+}
+
+static size_t vt_strv_len(char **v)
+{
+    size_t n = 0;
+    while (v && v[n])
+        n++;
+    return n;
+}
+
+/* Explicit names must be valid, distinct and free; checked before any
+ * domain is made so a bad list makes nothing. */
+static int vt_clone_check_names(virConnectPtr conn, const struct vt_dirs *dirs, char **names,
+                                vt_error_t *err)
+{
+    for (size_t i = 0; names[i]; i++) {
+        if (vt_name_validate(names[i], "clone", err) < 0)
+            return -1;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(names[i], names[j]) == 0)
+                return vt_error_set(err, 0, "clone name '%s' is given twice", names[i]);
+        if (vt_virt_domain_exists(conn, names[i]))
+            return vt_error_set(err, 0, "a domain named '%s' already exists", names[i]);
+        if (vt_store_exists(dirs, names[i]))
+            return vt_error_set(err, 0, "'%s' is the name of a template", names[i]);
+    }
+    return 0;
+}
+
+static int vt_clone_pick_names(virConnectPtr conn, const struct vt_dirs *dirs, const char *prefix,
+                               unsigned count, char ***out, vt_error_t *err)
+{
+    vt_autostrv char **names = calloc((size_t)count + 1, sizeof(char *));
+    if (names == NULL)
+        return vt_error_set(err, ENOMEM, "cannot pick clone names");
+    size_t n = 0;
+    for (unsigned long i = 1; n < count; i++) {
+        vt_autofree char *name = NULL;
+        if (asprintf(&name, "%s%lu", prefix, i) < 0)
+            return vt_error_set(err, ENOMEM, "cannot pick clone names");
+        if (vt_name_validate(name, "clone", err) < 0)
+            return -1;
+        if (!vt_virt_domain_exists(conn, name) && !vt_store_exists(dirs, name))
+            names[n++] = vt_steal(name);
+    }
+    *out = vt_steal(names);
+    return 0;
+}
+
+static void vt_clone_rollback(virConnectPtr conn, char **made)
+{
+    for (size_t i = 0; made && made[i]; i++) {
+        vt_autoerror vt_error_t ignored = NULL;
+        vt_virt_domain_remove(conn, made[i], &ignored);
+    }
+}
+
+static int vt_clone_make_one(virConnectPtr conn, const struct vt_dirs *dirs,
+                             const struct vt_meta *meta, const char *live, const char *name,
+                             bool start, vt_error_t *err)
+{
+    vt_autofree char *xml = vt_clone_xml_from(dirs, meta, live, name, err);
+    if (xml == NULL)
+        return -1;
+    vt_autodomain virDomainPtr dom = virDomainDefineXML(conn, xml);
+    if (dom == NULL)
+        return vt_error_set_virt(err, "cannot define clone '%s'", name);
+    if (start && virDomainCreate(dom) < 0) {
+        vt_error_set_virt(err, "cannot start clone '%s'", name);
+        virDomainUndefine(dom);
+        return -1;
+    }
+    return 0;
+}
+
+static int vt_clone_names(virConnectPtr conn, const struct vt_dirs *dirs,
+                          const struct vt_clone_request *req, char ***names, vt_error_t *err)
+{
+    if (req->names == NULL)
+        return vt_clone_pick_names(conn, dirs, req->prefix, req->count, names, err);
+    if (vt_clone_check_names(conn, dirs, req->names, err) < 0)
+        return -1;
+    size_t n = vt_strv_len(req->names);
+    *names = calloc(n + 1, sizeof(char *));
+    for (size_t i = 0; *names && i < n; i++)
+        if (((*names)[i] = strdup(req->names[i])) == NULL)
+            return vt_error_set(err, ENOMEM, "cannot copy clone names");
+    return *names ? 0 : vt_error_set(err, ENOMEM, "cannot copy clone names");
+}
+
+int vt_clone_create(virConnectPtr conn, const struct vt_dirs *dirs,
+                    const struct vt_clone_request *req, char ***made, vt_error_t *err)
+{
+    struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
+    vt_autofree char *live = NULL;
+    vt_autostrv char **names = NULL;
+    /* The lock makes name picking and definition atomic against other
+     * clone and delete runs. */
+    vt_autoclose int lock = vt_store_lock(dirs, err);
+    if (lock < 0 || vt_clone_load(dirs, req->template_name, &meta, &live, err) < 0 ||
+        vt_clone_names(conn, dirs, req, &names, err) < 0)
+        return -1;
+    for (size_t i = 0; names[i]; i++) {
+        if (vt_clone_make_one(conn, dirs, &meta, live, names[i], req->start, err) < 0) {
+            char *failed = names[i];
+            names[i] = NULL;
+            vt_clone_rollback(conn, names);
+            names[i] = failed;
+            return -1;
+        }
+    }
+    *made = vt_steal(names);
+    return 0;
+}

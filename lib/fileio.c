@@ -1,0 +1,112 @@
+#include "fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+int vt_fd_read_all(int fd, size_t max, char **data, size_t *len, vt_error_t *err)
+{
+    size_t cap = 4096, used = 0;
+    vt_autofree char *buf = malloc(cap + 1);
+    if (buf == NULL)
+        return vt_error_set(err, ENOMEM, "cannot read input");
+    for (;;) {
+        if (used == cap) {
+            if (cap >= max)
+                return vt_error_set(err, 0, "input is larger than %zu bytes", max);
+            cap = cap * 2 > max ? max : cap * 2;
+            char *bigger = realloc(buf, cap + 1);
+            if (bigger == NULL)
+                return vt_error_set(err, ENOMEM, "cannot read input");
+            buf = bigger;
+        }
+        ssize_t n = read(fd, buf + used, cap - used);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return vt_error_set(err, errno, "cannot read input");
+        if (n == 0)
+            break;
+        used += (size_t)n;
+    }
+    buf[used] = '\0';
+    *data = vt_steal(buf);
+    if (len)
+        *len = used;
+    return 0;
+}
+
+int vt_file_read(const char *path, size_t max, char **data, size_t *len, vt_error_t *err)
+{
+    vt_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return vt_error_set(err, errno, "cannot open '%s'", path);
+    if (vt_fd_read_all(fd, max, data, len, err) < 0)
+        return vt_error_prefix(err, "'%s'", path);
+    return 0;
+}
+
+int vt_dir_sync_parent(const char *path, vt_error_t *err)
+{
+    vt_autofree char *copy = strdup(path);
+    if (copy == NULL)
+        return vt_error_set(err, ENOMEM, "cannot sync '%s'", path);
+    vt_autoclose int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || fsync(dfd) < 0)
+        return vt_error_set(err, errno, "cannot sync the directory of '%s'", path);
+    return 0;
+}
+
+static int vt_write_full(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int vt_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                         vt_error_t *err)
+{
+    vt_autofree char *tmp = NULL;
+    if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
+        return vt_error_set(err, ENOMEM, "cannot write '%s'", path);
+    vt_autoclose int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0)
+        return vt_error_set(err, errno, "cannot create a temporary file for '%s'", path);
+    if (fchmod(fd, mode) < 0 || vt_write_full(fd, data, len) < 0 || fsync(fd) < 0 ||
+        rename(tmp, path) < 0) {
+        int saved = errno;
+        unlink(tmp);
+        return vt_error_set(err, saved, "cannot write '%s'", path);
+    }
+    return vt_dir_sync_parent(path, err);
+}
+
+int vt_dir_ensure(const char *path, mode_t mode, uid_t uid, gid_t gid, vt_error_t *err)
+{
+    if (mkdir(path, mode) < 0 && errno != EEXIST)
+        return vt_error_set(err, errno, "cannot create directory '%s'", path);
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return vt_error_set(err, errno, "cannot stat '%s'", path);
+    if (!S_ISDIR(st.st_mode))
+        return vt_error_set(err, 0, "'%s' is not a directory", path);
+    if (chown(path, uid, gid) < 0 || chmod(path, mode) < 0)
+        return vt_error_set(err, errno, "cannot set owner and mode of '%s'", path);
+    return 0;
+}

@@ -1,0 +1,86 @@
+#include "hook.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "meta.h"
+#include "names.h"
+#include "restore.h"
+#include "store.h"
+
+static int vt_hook_clone_name(const struct vt_hook_call *call, vt_error_t *err)
+{
+    if (vt_name_validate(call->domain, "clone", err) < 0)
+        return vt_error_prefix(err, "virt-template");
+    return 0;
+}
+
+static int vt_hook_remove_socket(const struct vt_hook_call *call, vt_error_t *err)
+{
+    vt_autofree char *socket = vt_path_clone_qmp(call->dirs, call->domain, err);
+    if (socket == NULL)
+        return -1;
+    if (unlink(socket) < 0 && errno != ENOENT)
+        return vt_error_set(err, errno, "cannot remove '%s'", socket);
+    return 0;
+}
+
+static int vt_hook_prepare_clone(const struct vt_hook_call *call, vt_error_t *err)
+{
+    struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
+    if (vt_hook_clone_name(call, err) < 0)
+        return -1;
+    if (vt_store_load_saved(call->dirs, call->md.template_name, &meta, err) < 0)
+        return vt_error_prefix(err, "cannot start clone '%s'", call->domain);
+    /* QEMU, as its own user, creates the clone's QMP socket here. */
+    if (vt_dir_ensure(call->dirs->run, 0700, meta.qemu_uid, meta.qemu_gid, err) < 0)
+        return -1;
+    return vt_hook_remove_socket(call, err);
+}
+
+static int vt_hook_prepare_template(const struct vt_hook_call *call, vt_error_t *err)
+{
+    struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
+    if (vt_store_load(call->dirs, call->md.template_name, &meta, err) < 0)
+        return vt_error_prefix(err, "cannot start template domain '%s'", call->domain);
+    /* A second boot would overwrite the memory file every clone maps. */
+    if (meta.state == VT_TEMPLATE_SAVED)
+        return vt_error_set(err, 0,
+                            "template '%s' is saved: it cannot boot again (start its clones instead)",
+                            meta.name);
+    return 0;
+}
+
+int vt_hook_prepare(const struct vt_hook_call *call, vt_error_t *err)
+{
+    switch (call->md.role) {
+    case VT_ROLE_CLONE:
+        return vt_hook_prepare_clone(call, err);
+    case VT_ROLE_TEMPLATE:
+        return vt_hook_prepare_template(call, err);
+    case VT_ROLE_NONE:
+        break;
+    }
+    return 0;
+}
+
+int vt_hook_started(const struct vt_hook_call *call, vt_error_t *err)
+{
+    if (call->md.role != VT_ROLE_CLONE)
+        return 0;
+    if (vt_hook_clone_name(call, err) < 0)
+        return -1;
+    return vt_restore_clone(call->dirs, call->md.template_name, call->domain,
+                            VT_HOOK_RESTORE_TIMEOUT_MS, err);
+}
+
+int vt_hook_release(const struct vt_hook_call *call, vt_error_t *err)
+{
+    if (call->md.role != VT_ROLE_CLONE)
+        return 0;
+    if (vt_hook_clone_name(call, err) < 0)
+        return -1;
+    return vt_hook_remove_socket(call, err);
+}

@@ -1,0 +1,29 @@
+/* The libvirt qemu hook's handlers. The hook runs as root inside libvirt's
+ * start job: it never calls libvirt (deadlock), takes every path from the
+ * template name and the configured directories, and bounds every wait. */
+#ifndef VT_HOOK_H
+#define VT_HOOK_H
+
+#include "error.h"
+#include "paths.h"
+#include "xml.h"
+
+#define VT_HOOK_RESTORE_TIMEOUT_MS 15000
+
+struct vt_hook_call {
+    const struct vt_dirs *dirs;
+    const char *domain; /* argv[1]: the domain's name */
+    struct vt_xml_metadata md;
+};
+
+/* prepare begin: refuses a clone whose template is missing or not saved,
+ * and a template that is already saved (it must never boot again). */
+int vt_hook_prepare(const struct vt_hook_call *call, vt_error_t *err);
+
+/* started begin: feeds a clone its template's device state. */
+int vt_hook_started(const struct vt_hook_call *call, vt_error_t *err);
+
+/* release end: removes a clone's runtime files. */
+int vt_hook_release(const struct vt_hook_call *call, vt_error_t *err);
+
+#endif

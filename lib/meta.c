@@ -1,0 +1,147 @@
+#include "meta.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cleanup.h"
+#include "names.h"
+
+#define VT_META_VERSION 1
+
+static const char *const vt_state_names[] = {
+    [VT_TEMPLATE_BOOTING] = "booting",
+    [VT_TEMPLATE_SAVED] = "saved",
+};
+_Static_assert(VT_N_ELEMENTS(vt_state_names) == VT_TEMPLATE_STATE_LAST,
+               "vt_state_names must cover enum vt_template_state");
+
+const char *vt_template_state_name(enum vt_template_state state)
+{
+    return state < VT_TEMPLATE_STATE_LAST ? vt_state_names[state] : "unknown";
+}
+
+static int vt_meta_get_int(json_object *obj, const char *key, int64_t min, int64_t *out,
+                           vt_error_t *err)
+{
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_int))
+        return vt_error_set(err, 0, "template metadata: '%s' is missing or not an integer", key);
+    errno = 0;
+    int64_t n = json_object_get_int64(v);
+    if (errno != 0 || n < min)
+        return vt_error_set(err, 0, "template metadata: '%s' is out of range", key);
+    *out = n;
+    return 0;
+}
+
+static int vt_meta_get_state(json_object *obj, enum vt_template_state *out, vt_error_t *err)
+{
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(obj, "state", &v) || !json_object_is_type(v, json_type_string))
+        return vt_error_set(err, 0, "template metadata: 'state' is missing or not a string");
+    const char *s = json_object_get_string(v);
+    for (int i = 0; i < VT_TEMPLATE_STATE_LAST; i++)
+        if (strcmp(s, vt_state_names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    return vt_error_set(err, 0, "template metadata: unknown state '%s'", s);
+}
+
+static int vt_meta_get_name(json_object *obj, char **out, vt_error_t *err)
+{
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(obj, "name", &v) || !json_object_is_type(v, json_type_string))
+        return vt_error_set(err, 0, "template metadata: 'name' is missing or not a string");
+    if (vt_name_validate(json_object_get_string(v), "template", err) < 0)
+        return vt_error_prefix(err, "template metadata");
+    *out = strdup(json_object_get_string(v));
+    return *out ? 0 : vt_error_set(err, ENOMEM, "template metadata");
+}
+
+static int vt_meta_fill(json_object *obj, struct vt_meta *m, vt_error_t *err)
+{
+    int64_t version, mem, state, uid, gid, created, saved, boot, save;
+    if (vt_meta_get_int(obj, "version", VT_META_VERSION, &version, err) < 0 ||
+        vt_meta_get_name(obj, &m->name, err) < 0 || vt_meta_get_state(obj, &m->state, err) < 0 ||
+        vt_meta_get_int(obj, "memory_bytes", 1, &mem, err) < 0 ||
+        vt_meta_get_int(obj, "state_bytes", 0, &state, err) < 0 ||
+        vt_meta_get_int(obj, "qemu_uid", 0, &uid, err) < 0 ||
+        vt_meta_get_int(obj, "qemu_gid", 0, &gid, err) < 0 ||
+        vt_meta_get_int(obj, "created_ms", 0, &created, err) < 0 ||
+        vt_meta_get_int(obj, "saved_ms", 0, &saved, err) < 0 ||
+        vt_meta_get_int(obj, "boot_ms", -1, &boot, err) < 0 ||
+        vt_meta_get_int(obj, "save_ms", -1, &save, err) < 0)
+        return -1;
+    if (version != VT_META_VERSION)
+        return vt_error_set(err, 0, "template metadata: unsupported version %lld",
+                            (long long)version);
+    if (uid > UINT32_MAX - 1 || gid > UINT32_MAX - 1)
+        return vt_error_set(err, 0, "template metadata: qemu_uid/qemu_gid out of range");
+    if (m->state == VT_TEMPLATE_SAVED && state == 0)
+        return vt_error_set(err, 0, "template metadata: saved template has no state size");
+    m->memory_bytes = (uint64_t)mem;
+    m->state_bytes = (uint64_t)state;
+    m->qemu_uid = (uid_t)uid;
+    m->qemu_gid = (gid_t)gid;
+    m->created_ms = created;
+    m->saved_ms = saved;
+    m->boot_ms = boot;
+    m->save_ms = save;
+    return 0;
+}
+
+int vt_meta_parse(const char *text, struct vt_meta *meta, vt_error_t *err)
+{
+    memset(meta, 0, sizeof(*meta));
+    json_tokener *tok = json_tokener_new();
+    if (tok == NULL)
+        return vt_error_set(err, ENOMEM, "template metadata");
+    json_object *obj = json_tokener_parse_ex(tok, text, (int)strlen(text) + 1);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    json_tokener_free(tok);
+    if (obj == NULL || jerr != json_tokener_success) {
+        json_object_put(obj);
+        return vt_error_set(err, 0, "template metadata is not valid JSON");
+    }
+    int rc = json_object_is_type(obj, json_type_object)
+                 ? vt_meta_fill(obj, meta, err)
+                 : vt_error_set(err, 0, "template metadata is not a JSON object");
+    json_object_put(obj);
+    if (rc < 0)
+        vt_meta_clear(meta);
+    return rc;
+}
+
+char *vt_meta_format(const struct vt_meta *m, vt_error_t *err)
+{
+    json_object *obj = json_object_new_object();
+    json_object_object_add(obj, "version", json_object_new_int(VT_META_VERSION));
+    json_object_object_add(obj, "name", json_object_new_string(m->name));
+    json_object_object_add(obj, "state", json_object_new_string(vt_template_state_name(m->state)));
+    json_object_object_add(obj, "memory_bytes", json_object_new_int64((int64_t)m->memory_bytes));
+    json_object_object_add(obj, "state_bytes", json_object_new_int64((int64_t)m->state_bytes));
+    json_object_object_add(obj, "qemu_uid", json_object_new_int64(m->qemu_uid));
+    json_object_object_add(obj, "qemu_gid", json_object_new_int64(m->qemu_gid));
+    json_object_object_add(obj, "created_ms", json_object_new_int64(m->created_ms));
+    json_object_object_add(obj, "saved_ms", json_object_new_int64(m->saved_ms));
+    json_object_object_add(obj, "boot_ms", json_object_new_int64(m->boot_ms));
+    json_object_object_add(obj, "save_ms", json_object_new_int64(m->save_ms));
+    const char *s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY);
+    char *out = s ? malloc(strlen(s) + 2) : NULL;
+    if (out)
+        strcat(strcpy(out, s), "\n");
+    json_object_put(obj);
+    if (out == NULL)
+        vt_error_set(err, ENOMEM, "cannot format template metadata");
+    return out;
+}
+
+void vt_meta_clear(struct vt_meta *meta)
+{
+    free(meta->name);
+    memset(meta, 0, sizeof(*meta));
+}

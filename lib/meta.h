@@ -1,0 +1,41 @@
+/* Template metadata: STATE/T/meta.json. Written atomically; the switch of
+ * `state` to "saved" is the commit point of `save`, written after the device
+ * state and XML are durable, so a half-written save is never taken as saved. */
+#ifndef VT_META_H
+#define VT_META_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+enum vt_template_state {
+    VT_TEMPLATE_BOOTING,
+    VT_TEMPLATE_SAVED,
+    VT_TEMPLATE_STATE_LAST
+};
+
+struct vt_meta {
+    char *name;
+    enum vt_template_state state;
+    uint64_t memory_bytes;
+    uint64_t state_bytes; /* 0 until saved */
+    uid_t qemu_uid;       /* owner QEMU runs as: runtime files are made for it */
+    gid_t qemu_gid;
+    int64_t created_ms; /* wall clock, ms since the epoch */
+    int64_t saved_ms;
+    int64_t boot_ms; /* create to ready marker, -1 when not measured */
+    int64_t save_ms; /* device-state save, -1 until saved */
+};
+
+const char *vt_template_state_name(enum vt_template_state state);
+
+/* Parses meta.json text. Unknown keys are ignored; missing or mistyped
+ * required keys are an error (a hand-edited file must not half-load). */
+int vt_meta_parse(const char *text, struct vt_meta *meta, vt_error_t *err);
+
+char *vt_meta_format(const struct vt_meta *meta, vt_error_t *err);
+
+void vt_meta_clear(struct vt_meta *meta);
+
+#endif

@@ -1,0 +1,210 @@
+/* `save`: freeze a booted template (DESIGN.md, flow 2). The metadata switch
+ * to "saved" is the last step; every failure before it leaves the template
+ * booting (resumed when possible) with no state file anyone would use. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libvirt/libvirt-qemu.h>
+
+#include "cleanup.h"
+#include "clock.h"
+#include "console.h"
+#include "fileio.h"
+#include "qmp.h"
+#include "store.h"
+#include "template.h"
+#include "virt.h"
+#include "xml.h"
+
+#define VT_SAVE_POLL_MS 5
+
+static bool vt_domain_alive(void *data)
+{
+    return virDomainIsActive((virDomainPtr)data) == 1;
+}
+
+/* The running domain `name`, which must be our template of that name. */
+static virDomainPtr vt_save_find_domain(virConnectPtr conn, const char *name, vt_error_t *err)
+{
+    vt_autodomain virDomainPtr dom = virDomainLookupByName(conn, name);
+    if (dom == NULL || virDomainIsActive(dom) != 1) {
+        vt_error_set(err, 0, "template '%s' is not running; delete it and create it again", name);
+        return NULL;
+    }
+    vt_autofree char *xml = virDomainGetXMLDesc(dom, 0);
+    struct vt_xml_metadata md;
+    if (xml == NULL || vt_xml_read_metadata(xml, &md, err) < 0 || md.role != VT_ROLE_TEMPLATE ||
+        strcmp(md.template_name, name) != 0) {
+        vt_error_free(err);
+        vt_error_set(err, 0, "domain '%s' is not a virt-template template", name);
+        return NULL;
+    }
+    return vt_steal(dom);
+}
+
+static int vt_save_wait_ready(virDomainPtr dom, const char *pattern, int64_t deadline,
+                              vt_error_t *err)
+{
+    vt_autofree char *xml = virDomainGetXMLDesc(dom, 0);
+    if (xml == NULL)
+        return vt_error_set_virt(err, "cannot read the template's XML");
+    vt_autofree char *console = vt_xml_console_file(xml, err);
+    if (console == NULL)
+        return -1;
+    return vt_console_wait(console, pattern, deadline, vt_domain_alive, dom, err);
+}
+
+static json_object *vt_save_capability_args(void)
+{
+    json_object *cap = json_object_new_object();
+    json_object_object_add(cap, "capability", json_object_new_string("x-ignore-shared"));
+    json_object_object_add(cap, "state", json_object_new_boolean(true));
+    json_object *list = json_object_new_array();
+    json_object_array_add(list, cap);
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, "capabilities", list);
+    return args;
+}
+
+static int vt_save_poll_migration(virDomainPtr dom, int64_t deadline, vt_error_t *err)
+{
+    for (;;) {
+        json_object *ret = NULL;
+        if (vt_virt_monitor(dom, "query-migrate", NULL, -1, &ret, err) < 0)
+            return -1;
+        const char *status = vt_qmp_migration_status(ret);
+        int done = status == NULL ? -1 : strcmp(status, "completed") == 0 ? 1
+                 : (strcmp(status, "failed") == 0 || strcmp(status, "cancelled") == 0) ? -1 : 0;
+        if (done < 0)
+            vt_error_set(err, 0, "device state migration %s", status ? status : "has no status");
+        json_object_put(ret);
+        if (done != 0)
+            return done > 0 ? 0 : -1;
+        if (vt_clock_ms() >= deadline)
+            return vt_error_set(err, 0, "timed out saving the device state");
+        vt_sleep_ms(VT_SAVE_POLL_MS);
+    }
+}
+
+/* stop, x-ignore-shared, getfd, migrate fd: — RAM stays in the shared file. */
+static int vt_save_migrate(virDomainPtr dom, int state_fd, int64_t deadline, vt_error_t *err)
+{
+    json_object *caps = vt_save_capability_args();
+    json_object *getfd = json_object_new_object();
+    json_object_object_add(getfd, "fdname", json_object_new_string("vt-state"));
+    json_object *migrate = json_object_new_object();
+    json_object_object_add(migrate, "uri", json_object_new_string("fd:vt-state"));
+    int rc = -1;
+    if (vt_virt_monitor(dom, "stop", NULL, -1, NULL, err) == 0 &&
+        vt_virt_monitor(dom, "migrate-set-capabilities", caps, -1, NULL, err) == 0 &&
+        vt_virt_monitor(dom, "getfd", getfd, state_fd, NULL, err) == 0 &&
+        vt_virt_monitor(dom, "migrate", migrate, -1, NULL, err) == 0 &&
+        vt_save_poll_migration(dom, deadline, err) == 0)
+        rc = 0;
+    json_object_put(caps);
+    json_object_put(getfd);
+    json_object_put(migrate);
+    return rc;
+}
+
+struct vt_save_files {
+    char *state_tmp;
+    int state_fd;
+};
+
+static void vt_save_files_clear(struct vt_save_files *f)
+{
+    if (f->state_fd >= 0)
+        close(f->state_fd);
+    if (f->state_tmp)
+        unlink(f->state_tmp); /* a no-op once renamed into place */
+    free(f->state_tmp);
+}
+
+static int vt_save_open_state(const struct vt_dirs *dirs, const char *name,
+                              struct vt_save_files *f, vt_error_t *err)
+{
+    vt_autofree char *state = vt_path_template(dirs, VT_PATH_STATE, name, err);
+    if (state == NULL || asprintf(&f->state_tmp, "%s.tmp.XXXXXX", state) < 0)
+        return -1;
+    f->state_fd = mkostemp(f->state_tmp, O_CLOEXEC);
+    if (f->state_fd < 0)
+        return vt_error_set(err, errno, "cannot create '%s'", f->state_tmp);
+    return 0;
+}
+
+/* Makes the state and the live XML durable under their final names. */
+static int vt_save_keep_files(virDomainPtr dom, const struct vt_dirs *dirs, const char *name,
+                              struct vt_save_files *f, uint64_t *state_bytes, vt_error_t *err)
+{
+    struct stat st;
+    vt_autofree char *live = virDomainGetXMLDesc(dom, 0);
+    vt_autofree char *xml_path = vt_path_template(dirs, VT_PATH_XML, name, err);
+    vt_autofree char *state = xml_path ? vt_path_template(dirs, VT_PATH_STATE, name, err) : NULL;
+    if (live == NULL)
+        return vt_error_set_virt(err, "cannot read the live XML of '%s'", name);
+    if (state == NULL)
+        return -1;
+    if (fsync(f->state_fd) < 0 || fstat(f->state_fd, &st) < 0)
+        return vt_error_set(err, errno, "cannot write the device state of '%s'", name);
+    if (st.st_size == 0)
+        return vt_error_set(err, 0, "QEMU wrote no device state for '%s'", name);
+    if (vt_file_write_atomic(xml_path, live, strlen(live), 0600, err) < 0)
+        return -1;
+    if (rename(f->state_tmp, state) < 0)
+        return vt_error_set(err, errno, "cannot rename '%s'", f->state_tmp);
+    *state_bytes = (uint64_t)st.st_size;
+    return vt_dir_sync_parent(state, err);
+}
+
+static int vt_save_freeze(virDomainPtr dom, const struct vt_dirs *dirs, struct vt_meta *meta,
+                          int64_t deadline, vt_error_t *err)
+{
+    struct vt_save_files f = {.state_fd = -1};
+    int64_t start = vt_clock_ms();
+    int rc = -1;
+    if (vt_save_open_state(dirs, meta->name, &f, err) == 0 &&
+        vt_save_migrate(dom, f.state_fd, deadline, err) == 0 &&
+        vt_save_keep_files(dom, dirs, meta->name, &f, &meta->state_bytes, err) == 0)
+        rc = 0;
+    if (rc == 0 && virDomainDestroy(dom) < 0)
+        rc = vt_error_set_virt(err, "cannot stop template '%s'", meta->name);
+    if (rc < 0 && virDomainIsActive(dom) == 1) {
+        /* Let the user retry: the guest goes on as before. */
+        vt_autoerror vt_error_t ignored = NULL;
+        vt_virt_monitor(dom, "cont", NULL, -1, NULL, &ignored);
+    }
+    vt_save_files_clear(&f);
+    meta->save_ms = vt_clock_ms() - start;
+    return rc;
+}
+
+int vt_template_save(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
+                     const struct vt_save_opts *opts, vt_error_t *err)
+{
+    int64_t deadline = vt_clock_ms() + (int64_t)opts->timeout_s * 1000;
+    struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
+    if (vt_store_load(dirs, name, &meta, err) < 0)
+        return -1;
+    if (meta.state == VT_TEMPLATE_SAVED)
+        return vt_error_set(err, 0, "template '%s' is already saved", name);
+    vt_autodomain virDomainPtr dom = vt_save_find_domain(conn, name, err);
+    if (dom == NULL)
+        return -1;
+    if (opts->wait_console) {
+        if (vt_save_wait_ready(dom, opts->wait_console, deadline, err) < 0)
+            return vt_error_prefix(err, "template '%s'", name);
+        meta.boot_ms = vt_wall_ms() - meta.created_ms;
+    }
+    vt_autoclose int lock = vt_store_lock(dirs, err);
+    if (lock < 0 || vt_save_freeze(dom, dirs, &meta, deadline, err) < 0)
+        return -1;
+    meta.state = VT_TEMPLATE_SAVED;
+    meta.saved_ms = vt_wall_ms();
+    return vt_store_save_meta(dirs, &meta, err);
+}

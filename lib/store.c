@@ -1,0 +1,174 @@
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "names.h"
+
+#define VT_META_MAX (64 * 1024)
+
+int vt_store_lock(const struct vt_dirs *dirs, vt_error_t *err)
+{
+    if (vt_dir_ensure(dirs->state, 0711, 0, 0, err) < 0)
+        return -1;
+    vt_autofree char *path = vt_path_store_lock(dirs, err);
+    if (path == NULL)
+        return -1;
+    vt_autoclose int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return vt_error_set(err, errno, "cannot open the store lock '%s'", path);
+    while (flock(fd, LOCK_EX) < 0)
+        if (errno != EINTR)
+            return vt_error_set(err, errno, "cannot lock the store '%s'", path);
+    return vt_steal_fd(&fd);
+}
+
+int vt_store_load(const struct vt_dirs *dirs, const char *name, struct vt_meta *meta,
+                  vt_error_t *err)
+{
+    vt_autofree char *path = vt_path_template(dirs, VT_PATH_META, name, err);
+    if (path == NULL)
+        return -1;
+    vt_autofree char *text = NULL;
+    if (vt_file_read(path, VT_META_MAX, &text, NULL, err) < 0) {
+        if ((*err)->errnum == ENOENT)
+            return vt_error_set(err, 0, "template '%s' does not exist", name);
+        return -1;
+    }
+    if (vt_meta_parse(text, meta, err) < 0)
+        return vt_error_prefix(err, "template '%s'", name);
+    if (strcmp(meta->name, name) != 0) {
+        vt_meta_clear(meta);
+        return vt_error_set(err, 0, "template '%s': metadata names another template", name);
+    }
+    return 0;
+}
+
+int vt_store_load_saved(const struct vt_dirs *dirs, const char *name, struct vt_meta *meta,
+                        vt_error_t *err)
+{
+    if (vt_store_load(dirs, name, meta, err) < 0)
+        return -1;
+    if (meta->state != VT_TEMPLATE_SAVED) {
+        vt_meta_clear(meta);
+        return vt_error_set(err, 0, "template '%s' is not saved yet", name);
+    }
+    if (vt_store_file_size(dirs, VT_PATH_STATE, name) <= 0) {
+        vt_meta_clear(meta);
+        return vt_error_set(err, 0, "template '%s' has no saved device state", name);
+    }
+    return 0;
+}
+
+int vt_store_save_meta(const struct vt_dirs *dirs, const struct vt_meta *meta, vt_error_t *err)
+{
+    vt_autofree char *path = vt_path_template(dirs, VT_PATH_META, meta->name, err);
+    vt_autofree char *text = path ? vt_meta_format(meta, err) : NULL;
+    if (text == NULL)
+        return -1;
+    return vt_file_write_atomic(path, text, strlen(text), 0600, err);
+}
+
+bool vt_store_exists(const struct vt_dirs *dirs, const char *name)
+{
+    vt_autoerror vt_error_t ignored = NULL;
+    vt_autofree char *path = vt_path_template(dirs, VT_PATH_STORE_DIR, name, &ignored);
+    struct stat st;
+    return path && lstat(path, &st) == 0;
+}
+
+int vt_store_create(const struct vt_dirs *dirs, const struct vt_meta *meta, vt_error_t *err)
+{
+    vt_autofree char *store = vt_path_template(dirs, VT_PATH_STORE_DIR, meta->name, err);
+    vt_autofree char *mem = store ? vt_path_template(dirs, VT_PATH_MEM_DIR, meta->name, err) : NULL;
+    if (mem == NULL)
+        return -1;
+    if (mkdir(store, 0700) < 0) {
+        if (errno == EEXIST)
+            return vt_error_set(err, 0, "template '%s' already exists", meta->name);
+        return vt_error_set(err, errno, "cannot create '%s'", store);
+    }
+    /* QEMU (as the QEMU user) creates and maps the memory file in MEM/T. */
+    if (vt_dir_ensure(dirs->mem, 0711, 0, 0, err) < 0 ||
+        vt_dir_ensure(mem, 0700, meta->qemu_uid, meta->qemu_gid, err) < 0 ||
+        vt_store_save_meta(dirs, meta, err) < 0) {
+        vt_autoerror vt_error_t ignored = NULL;
+        vt_store_remove(dirs, meta->name, &ignored);
+        return -1;
+    }
+    return 0;
+}
+
+static int vt_store_unlink(const struct vt_dirs *dirs, enum vt_path_kind kind, const char *name,
+                           vt_error_t *err)
+{
+    vt_autofree char *path = vt_path_template(dirs, kind, name, err);
+    if (path == NULL)
+        return -1;
+    int rc = (kind == VT_PATH_STORE_DIR || kind == VT_PATH_MEM_DIR) ? rmdir(path) : unlink(path);
+    if (rc < 0 && errno != ENOENT)
+        return vt_error_set(err, errno, "cannot remove '%s'", path);
+    return 0;
+}
+
+int vt_store_remove(const struct vt_dirs *dirs, const char *name, vt_error_t *err)
+{
+    /* Metadata goes first: a template without it no longer exists, so an
+     * interrupted removal never leaves something that looks usable. */
+    static const enum vt_path_kind order[] = {VT_PATH_META, VT_PATH_STATE, VT_PATH_XML,
+                                              VT_PATH_MEM, VT_PATH_MEM_DIR, VT_PATH_STORE_DIR};
+    for (size_t i = 0; i < VT_N_ELEMENTS(order); i++)
+        if (vt_store_unlink(dirs, order[i], name, err) < 0)
+            return -1;
+    return 0;
+}
+
+static int vt_strcmp_p(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int vt_store_list(const struct vt_dirs *dirs, char ***names, vt_error_t *err)
+{
+    vt_autostrv char **list = calloc(1, sizeof(char *));
+    size_t n = 0;
+    DIR *d = opendir(dirs->state);
+    if (d == NULL && errno != ENOENT)
+        return vt_error_set(err, errno, "cannot read '%s'", dirs->state);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        vt_autoerror vt_error_t ignored = NULL;
+        if (e->d_type != DT_DIR || vt_name_validate(e->d_name, "template", &ignored) < 0)
+            continue;
+        char **bigger = realloc(list, (n + 2) * sizeof(char *));
+        if (bigger == NULL || (bigger[n] = strdup(e->d_name)) == NULL) {
+            list = bigger ? bigger : list;
+            closedir(d);
+            return vt_error_set(err, ENOMEM, "cannot list templates");
+        }
+        list = bigger;
+        list[++n] = NULL;
+    }
+    if (d)
+        closedir(d);
+    qsort(list, n, sizeof(char *), vt_strcmp_p);
+    *names = vt_steal(list);
+    return 0;
+}
+
+long long vt_store_file_size(const struct vt_dirs *dirs, enum vt_path_kind kind, const char *name)
+{
+    vt_autoerror vt_error_t ignored = NULL;
+    vt_autofree char *path = vt_path_template(dirs, kind, name, &ignored);
+    struct stat st;
+    if (path == NULL || lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+        return -1;
+    return (long long)st.st_size;
+}

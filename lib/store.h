@@ -1,0 +1,42 @@
+/* The template store: STATE/T/{meta.json,domain.xml,state} and MEM/T/memory.
+ * Changes are serialised by an exclusive lock on STATE/.lock; readers (the
+ * hook) take no lock because every file is replaced atomically. */
+#ifndef VT_STORE_H
+#define VT_STORE_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "meta.h"
+#include "paths.h"
+
+/* Takes the store lock, creating STATE if needed. Returns the lock fd. */
+int vt_store_lock(const struct vt_dirs *dirs, vt_error_t *err);
+
+/* Loads T's metadata; "template 'T' does not exist" if there is none. */
+int vt_store_load(const struct vt_dirs *dirs, const char *name, struct vt_meta *meta,
+                  vt_error_t *err);
+
+/* Loads T's metadata and insists that T is saved with its state present. */
+int vt_store_load_saved(const struct vt_dirs *dirs, const char *name, struct vt_meta *meta,
+                        vt_error_t *err);
+
+int vt_store_save_meta(const struct vt_dirs *dirs, const struct vt_meta *meta, vt_error_t *err);
+
+bool vt_store_exists(const struct vt_dirs *dirs, const char *name);
+
+/* Creates STATE/T and MEM/T (owned by the QEMU user) and the first
+ * metadata. Fails if T exists. */
+int vt_store_create(const struct vt_dirs *dirs, const struct vt_meta *meta, vt_error_t *err);
+
+/* Removes every file of T that the store knows, then its directories. */
+int vt_store_remove(const struct vt_dirs *dirs, const char *name, vt_error_t *err);
+
+/* Names of all templates, sorted, NULL-terminated. */
+int vt_store_list(const struct vt_dirs *dirs, char ***names, vt_error_t *err);
+
+/* Size of a file of T (VT_PATH_STATE, VT_PATH_MEM), -1 if missing. */
+long long vt_store_file_size(const struct vt_dirs *dirs, enum vt_path_kind kind,
+                             const char *name);
+
+#endif

@@ -1,0 +1,115 @@
+#include "template.h"
+
+#include <errno.h>
+
+#include "cleanup.h"
+#include "clock.h"
+#include "names.h"
+#include "store.h"
+#include "virt.h"
+#include "xml.h"
+
+static int vt_template_check_free(virConnectPtr conn, const struct vt_dirs *dirs,
+                                  const char *name, vt_error_t *err)
+{
+    if (vt_store_exists(dirs, name))
+        return vt_error_set(err, 0, "template '%s' already exists", name);
+    if (vt_virt_domain_exists(conn, name))
+        return vt_error_set(err, 0, "a domain named '%s' already exists", name);
+    return 0;
+}
+
+int vt_template_create(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
+                       const char *source_xml, vt_error_t *err)
+{
+    if (vt_name_validate(name, "template", err) < 0)
+        return -1;
+    struct vt_meta meta = {.name = (char *)name, .state = VT_TEMPLATE_BOOTING,
+                           .boot_ms = -1, .save_ms = -1};
+    vt_autofree char *xml = NULL;
+    /* Everything that can be refused is checked before anything exists. */
+    if (vt_xml_make_template(source_xml, name, dirs, &xml, &meta.memory_bytes, err) < 0 ||
+        vt_virt_qemu_user(conn, &meta.qemu_uid, &meta.qemu_gid, err) < 0)
+        return -1;
+    vt_autoclose int lock = vt_store_lock(dirs, err);
+    if (lock < 0 || vt_template_check_free(conn, dirs, name, err) < 0)
+        return -1;
+    meta.created_ms = vt_wall_ms();
+    if (vt_store_create(dirs, &meta, err) < 0)
+        return -1;
+    vt_autodomain virDomainPtr dom = virDomainCreateXML(conn, xml, 0);
+    if (dom == NULL) {
+        vt_error_set_virt(err, "cannot start template '%s'", name);
+        vt_autoerror vt_error_t ignored = NULL;
+        vt_store_remove(dirs, name, &ignored);
+        return -1;
+    }
+    return 0;
+}
+
+static int vt_template_remove_clones(virConnectPtr conn, char **clones, vt_error_t *err)
+{
+    for (char **c = clones; *c; c++)
+        if (vt_virt_domain_remove(conn, *c, err) < 0)
+            return -1;
+    return 0;
+}
+
+static int vt_template_check_deletable(const char *name, char **clones, bool running, bool force,
+                                       vt_error_t *err)
+{
+    size_t n = 0;
+    while (clones[n])
+        n++;
+    if (force)
+        return 0;
+    if (n > 0)
+        return vt_error_set(err, 0, "template '%s' has %zu clone(s) defined; use --force to remove them too",
+                            name, n);
+    if (running)
+        return vt_error_set(err, 0, "template '%s' is running; use --force to destroy it", name);
+    return 0;
+}
+
+int vt_template_delete(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
+                       bool force, vt_error_t *err)
+{
+    if (vt_name_validate(name, "template", err) < 0)
+        return -1;
+    vt_autoclose int lock = vt_store_lock(dirs, err);
+    if (lock < 0)
+        return -1;
+    if (!vt_store_exists(dirs, name))
+        return vt_error_set(err, 0, "template '%s' does not exist", name);
+    vt_autostrv char **clones = NULL;
+    if (vt_virt_list_clones(conn, name, &clones, err) < 0)
+        return -1;
+    vt_autodomain virDomainPtr dom = virDomainLookupByName(conn, name);
+    bool running = dom && virDomainIsActive(dom) == 1;
+    if (vt_template_check_deletable(name, clones, running, force, err) < 0 ||
+        vt_template_remove_clones(conn, clones, err) < 0)
+        return -1;
+    if (running && virDomainDestroy(dom) < 0)
+        return vt_error_set_virt(err, "cannot destroy template '%s'", name);
+    return vt_store_remove(dirs, name, err);
+}
+
+int vt_template_describe(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
+                         struct vt_template_info *info, vt_error_t *err)
+{
+    *info = (struct vt_template_info){0};
+    if (vt_store_load(dirs, name, &info->meta, err) < 0)
+        return -1;
+    vt_autostrv char **clones = NULL;
+    if (vt_virt_list_clones(conn, name, &clones, err) < 0) {
+        vt_meta_clear(&info->meta);
+        return -1;
+    }
+    while (clones[info->clones])
+        info->clones++;
+    vt_autodomain virDomainPtr dom = virDomainLookupByName(conn, name);
+    info->running = dom && virDomainIsActive(dom) == 1;
+    info->state_size = vt_store_file_size(dirs, VT_PATH_STATE, name);
+    info->memory_file_size = vt_store_file_size(dirs, VT_PATH_MEM, name);
+    return 0;
+}

@@ -1,0 +1,45 @@
+/* Template lifecycle: create (boot), save (freeze), delete, describe. */
+#ifndef VT_TEMPLATE_H
+#define VT_TEMPLATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libvirt/libvirt.h>
+
+#include "error.h"
+#include "meta.h"
+#include "paths.h"
+
+/* Starts template `name` as a transient domain from `source_xml` (a domain
+ * definition). Nothing is left behind when it fails. */
+int vt_template_create(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
+                       const char *source_xml, vt_error_t *err);
+
+struct vt_save_opts {
+    const char *wait_console; /* POSIX extended regex, or NULL */
+    int timeout_s;            /* bound for the wait and for the save */
+};
+
+/* Waits for readiness if asked, saves the device state (x-ignore-shared),
+ * keeps the live XML, destroys the domain and marks the template saved. */
+int vt_template_save(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
+                     const struct vt_save_opts *opts, vt_error_t *err);
+
+/* Removes template `name`: refuses while clones are defined or the template
+ * runs, unless `force`, which removes those first. */
+int vt_template_delete(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
+                       bool force, vt_error_t *err);
+
+struct vt_template_info {
+    struct vt_meta meta;
+    bool running;         /* template domain is up (booting) */
+    long long state_size; /* bytes on disk, -1 if none */
+    long long memory_file_size;
+    unsigned clones;
+};
+
+int vt_template_describe(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
+                         struct vt_template_info *info, vt_error_t *err);
+
+#endif

@@ -1,0 +1,174 @@
+#include "virt.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvirt/libvirt-qemu.h>
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+
+#include "cleanup.h"
+#include "qmp.h"
+#include "xml-internal.h"
+#include "xml.h"
+
+void vt_virt_conn_closep(virConnectPtr *conn)
+{
+    if (*conn)
+        virConnectClose(*conn);
+}
+
+void vt_virt_domain_freep(virDomainPtr *dom)
+{
+    if (*dom)
+        virDomainFree(*dom);
+}
+
+static void vt_virt_silence(void *data, virErrorPtr error)
+{
+    (void)data;
+    (void)error;
+}
+
+virConnectPtr vt_virt_open(const char *uri, vt_error_t *err)
+{
+    virSetErrorFunc(NULL, vt_virt_silence);
+    virConnectPtr conn = virConnectOpen(uri);
+    if (conn == NULL)
+        vt_error_set_virt(err, "cannot connect to '%s'", uri);
+    return conn;
+}
+
+static int vt_parse_dac_label(const char *label, uid_t *uid, gid_t *gid)
+{
+    unsigned long u, g;
+    if (sscanf(label, "+%lu:+%lu", &u, &g) != 2)
+        return -1;
+    *uid = (uid_t)u;
+    *gid = (gid_t)g;
+    return 0;
+}
+
+int vt_virt_qemu_user(virConnectPtr conn, uid_t *uid, gid_t *gid, vt_error_t *err)
+{
+    vt_autofree char *caps = virConnectGetCapabilities(conn);
+    if (caps == NULL)
+        return vt_error_set_virt(err, "cannot read host capabilities");
+    *uid = 0;
+    *gid = 0;
+    xmlDocPtr doc = xmlReadMemory(caps, (int)strlen(caps), "caps.xml", NULL, XML_PARSE_NONET);
+    xmlXPathContextPtr ctx = doc ? xmlXPathNewContext(doc) : NULL;
+    xmlXPathObjectPtr res = ctx ? xmlXPathEvalExpression(
+        BAD_CAST "string(/capabilities/host/secmodel[model='dac']/baselabel[@type='qemu'])", ctx)
+                                : NULL;
+    int rc = 0;
+    if (res == NULL)
+        rc = vt_error_set(err, 0, "cannot parse host capabilities");
+    else if (res->stringval && *res->stringval &&
+             vt_parse_dac_label((const char *)res->stringval, uid, gid) < 0)
+        rc = vt_error_set(err, 0, "unexpected DAC label '%s'", res->stringval);
+    xmlXPathFreeObject(res);
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+bool vt_virt_domain_exists(virConnectPtr conn, const char *name)
+{
+    vt_autodomain virDomainPtr dom = virDomainLookupByName(conn, name);
+    return dom != NULL;
+}
+
+static char *vt_qmp_command_text(const char *command, json_object *args)
+{
+    json_object *cmd = json_object_new_object();
+    json_object_object_add(cmd, "execute", json_object_new_string(command));
+    if (args)
+        json_object_object_add(cmd, "arguments", json_object_get(args));
+    char *text = strdup(json_object_to_json_string_ext(cmd, JSON_C_TO_STRING_PLAIN));
+    json_object_put(cmd);
+    return text;
+}
+
+int vt_virt_monitor(virDomainPtr dom, const char *command, json_object *args, int pass_fd,
+                    json_object **ret, vt_error_t *err)
+{
+    vt_autofree char *text = vt_qmp_command_text(command, args);
+    vt_autofree char *reply = NULL;
+    if (text == NULL)
+        return vt_error_set(err, ENOMEM, "%s", command);
+    int rc = pass_fd >= 0 ? virDomainQemuMonitorCommandWithFiles(dom, text, 1, &pass_fd, NULL,
+                                                                 NULL, &reply, 0)
+                          : virDomainQemuMonitorCommand(dom, text, &reply, 0);
+    if (rc < 0)
+        return vt_error_set_virt(err, "%s", command);
+    struct vt_qmp_message msg;
+    if (vt_qmp_parse_message(reply, strlen(reply), &msg, err) < 0)
+        return vt_error_prefix(err, "%s", command);
+    if (msg.kind == VT_QMP_ERROR) {
+        vt_error_set(err, 0, "%s: %s", command, msg.error_desc);
+        vt_qmp_message_clear(&msg);
+        return -1;
+    }
+    if (ret)
+        *ret = json_object_get(msg.value);
+    vt_qmp_message_clear(&msg);
+    return 0;
+}
+
+/* Reads our metadata element alone, without the whole domain XML. */
+static bool vt_virt_is_clone_of(virDomainPtr dom, const char *template_name)
+{
+    vt_autofree char *el = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VT_XML_NS, 0);
+    vt_autofree char *wrapped = NULL;
+    if (el == NULL || asprintf(&wrapped, "<domain><metadata>%s</metadata></domain>", el) < 0)
+        return false;
+    struct vt_xml_metadata md;
+    vt_autoerror vt_error_t ignored = NULL;
+    if (vt_xml_read_metadata(wrapped, &md, &ignored) < 0)
+        return false;
+    return md.role == VT_ROLE_CLONE && strcmp(md.template_name, template_name) == 0;
+}
+
+static int vt_strcmp_p(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int vt_virt_list_clones(virConnectPtr conn, const char *template_name, char ***names,
+                        vt_error_t *err)
+{
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(conn, &doms, 0);
+    if (n < 0)
+        return vt_error_set_virt(err, "cannot list domains");
+    char **list = calloc((size_t)n + 1, sizeof(char *));
+    size_t found = 0;
+    for (int i = 0; i < n; i++) {
+        if (list && vt_virt_is_clone_of(doms[i], template_name))
+            list[found++] = strdup(virDomainGetName(doms[i]));
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    if (list == NULL)
+        return vt_error_set(err, ENOMEM, "cannot list domains");
+    qsort(list, found, sizeof(char *), vt_strcmp_p);
+    *names = list;
+    return 0;
+}
+
+int vt_virt_domain_remove(virConnectPtr conn, const char *name, vt_error_t *err)
+{
+    vt_autodomain virDomainPtr dom = virDomainLookupByName(conn, name);
+    if (dom == NULL)
+        return vt_error_set_virt(err, "cannot find domain '%s'", name);
+    if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0)
+        return vt_error_set_virt(err, "cannot destroy domain '%s'", name);
+    unsigned flags = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+                     VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA;
+    if (virDomainIsPersistent(dom) == 1 && virDomainUndefineFlags(dom, flags) < 0)
+        return vt_error_set_virt(err, "cannot undefine domain '%s'", name);
+    return 0;
+}

@@ -1,0 +1,43 @@
+/* libvirt glue used by the tool (the hook never connects to libvirt). */
+#ifndef VT_VIRT_H
+#define VT_VIRT_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <json-c/json.h>
+#include <libvirt/libvirt.h>
+
+#include "error.h"
+
+void vt_virt_conn_closep(virConnectPtr *conn);
+void vt_virt_domain_freep(virDomainPtr *dom);
+#define vt_autoconn __attribute__((cleanup(vt_virt_conn_closep)))
+#define vt_autodomain __attribute__((cleanup(vt_virt_domain_freep)))
+
+/* Opens a read-write connection; libvirt's own error printing is silenced
+ * because errors are reported once, by main. */
+virConnectPtr vt_virt_open(const char *uri, vt_error_t *err);
+
+/* The DAC user QEMU runs as (capabilities' secmodel baselabel); 0:0 when
+ * the DAC driver is not in use. */
+int vt_virt_qemu_user(virConnectPtr conn, uid_t *uid, gid_t *gid, vt_error_t *err);
+
+bool vt_virt_domain_exists(virConnectPtr conn, const char *name);
+
+/* Runs one QMP command through libvirt's monitor, with an optional fd
+ * passed along (libvirt >= 8.2, local connections). *ret receives a new
+ * reference to the "return" value. */
+int vt_virt_monitor(virDomainPtr dom, const char *command, json_object *args, int pass_fd,
+                    json_object **ret, vt_error_t *err);
+
+/* Names of the domains whose metadata names them clones of `template_name`,
+ * sorted, NULL-terminated. */
+int vt_virt_list_clones(virConnectPtr conn, const char *template_name, char ***names,
+                        vt_error_t *err);
+
+/* Destroys (if running) and undefines a domain, with its managed save,
+ * snapshots and NVRAM. */
+int vt_virt_domain_remove(virConnectPtr conn, const char *name, vt_error_t *err);
+
+#endif

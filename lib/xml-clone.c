@@ -1,0 +1,110 @@
+/* The clone side: the template's saved live XML becomes a clone's
+ * persistent definition. Only what is per domain changes (DESIGN.md, flow 3). */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "xml-internal.h"
+#include "xml.h"
+
+char *vt_xml_clone_file_path(const char *path, const char *template_name, const char *clone)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    int dir_len = (int)(base - path);
+    size_t tlen = strlen(template_name);
+    char *out = NULL;
+    if (strncmp(base, template_name, tlen) == 0 &&
+        (base[tlen] == '\0' || strchr("._-", base[tlen]) != NULL)) {
+        if (asprintf(&out, "%.*s%s%s", dir_len, path, clone, base + tlen) < 0)
+            out = NULL;
+    } else if (asprintf(&out, "%.*s%s-%s", dir_len, path, clone, base) < 0) {
+        out = NULL;
+    }
+    return out;
+}
+
+/* Everything the live run generated and a new domain must not inherit:
+ * identity, security labels, runtime aliases, MACs, tap names, ptys, ports. */
+static const char *const vt_clone_drop_exprs[] = {
+    "/domain/@id",
+    "/domain/uuid",
+    "/domain/seclabel",
+    "/domain/devices//alias[not(starts-with(@name, 'ua-'))]",
+    "/domain/devices/interface/mac",
+    "/domain/devices/interface/target[starts-with(@dev, 'vnet') or starts-with(@dev, 'macvtap')]",
+    "/domain/devices/*[@type='pty']/source",
+    "/domain/devices/console/@tty",
+    "/domain/devices/graphics[@autoport='yes']/@port",
+    "/domain/devices/graphics[@autoport='yes']/@tlsPort",
+    "/domain/devices/graphics[@autoport='yes']/@websocket",
+};
+
+/* Files a running domain writes: each clone gets its own. */
+static const char *const vt_clone_file_exprs =
+    "/domain/devices/*[@type='file']/source/@path | /domain/devices/*/log/@file";
+
+static int vt_xml_clone_files(struct vt_xml *x, const char *template_name, const char *clone,
+                              vt_error_t *err)
+{
+    vt_autoxpath xmlXPathObjectPtr res = NULL;
+    xmlNodeSetPtr set = vt_xml_find(x, vt_clone_file_exprs, &res);
+    for (int i = 0; set && i < set->nodeNr; i++) {
+        vt_autofree char *old = (char *)xmlNodeGetContent(set->nodeTab[i]);
+        vt_autofree char *new = old ? vt_xml_clone_file_path(old, template_name, clone) : NULL;
+        if (new == NULL || vt_xml_set_text(set->nodeTab[i], new, err) < 0)
+            return vt_error_set(err, ENOMEM, "cannot edit XML");
+    }
+    return 0;
+}
+
+static int vt_xml_clone_qemu_args(struct vt_xml *x, const char *clone, const struct vt_dirs *dirs,
+                                  const char *mem_path, uint64_t bytes, vt_error_t *err)
+{
+    vt_autofree char *qmp = vt_path_clone_qmp(dirs, clone, err);
+    vt_autofree char *chardev = NULL;
+    if (qmp == NULL)
+        return -1;
+    if (asprintf(&chardev, "socket,id=vt-qmp,path=%s,server=on,wait=off", qmp) < 0)
+        return vt_error_set(err, ENOMEM, "cannot add a QEMU argument");
+    vt_xml_qemu_strip_ours(x);
+    xmlNodePtr cmdline = vt_xml_qemu_commandline(x);
+    /* share=off: copy-on-write, the template file is never written. The
+     * hook feeds the device state through the second monitor. */
+    if (vt_xml_qemu_add_ram(cmdline, bytes, mem_path, false, err) < 0 ||
+        vt_xml_qemu_add_arg(cmdline, "-chardev", err) < 0 ||
+        vt_xml_qemu_add_arg(cmdline, chardev, err) < 0 ||
+        vt_xml_qemu_add_arg(cmdline, "-mon", err) < 0 ||
+        vt_xml_qemu_add_arg(cmdline, "chardev=vt-qmp,mode=control", err) < 0 ||
+        vt_xml_qemu_add_arg(cmdline, "-incoming", err) < 0 ||
+        vt_xml_qemu_add_arg(cmdline, "defer", err) < 0)
+        return -1;
+    return 0;
+}
+
+int vt_xml_make_clone(const char *live, const char *template_name, const char *clone,
+                      const struct vt_dirs *dirs, uint64_t memory_bytes, char **out,
+                      vt_error_t *err)
+{
+    vt_autoxml struct vt_xml x = {0};
+    if (vt_xml_open(live, &x, err) < 0)
+        return -1;
+    vt_autofree char *mem_path = vt_path_template(dirs, VT_PATH_MEM, template_name, err);
+    if (mem_path == NULL)
+        return -1;
+    for (size_t i = 0; i < VT_N_ELEMENTS(vt_clone_drop_exprs); i++)
+        vt_xml_remove_all(&x, vt_clone_drop_exprs[i]);
+    /* vmgenid: an empty <genid/> makes libvirt pick a new one per clone, and
+     * the guest is told after the incoming migration. */
+    xmlNodePtr genid = vt_xml_find_one(&x, "/domain/genid");
+    if (genid)
+        xmlNodeSetContent(genid, NULL);
+    if (vt_xml_set_text(vt_xml_child(xmlDocGetRootElement(x.doc), "name"), clone, err) < 0 ||
+        vt_xml_clone_files(&x, template_name, clone, err) < 0 ||
+        vt_xml_set_metadata(&x, "clone", template_name, err) < 0 ||
+        vt_xml_clone_qemu_args(&x, clone, dirs, mem_path, memory_bytes, err) < 0)
+        return -1;
+    return vt_xml_dump(&x, out, err);
+}

@@ -1,0 +1,60 @@
+/* Helpers shared by the xml-*.c files only. */
+#ifndef VT_XML_INTERNAL_H
+#define VT_XML_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+
+#include "error.h"
+
+#define VT_XML_QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
+#define VT_XML_MAX_SIZE (16 * 1024 * 1024)
+
+struct vt_xml {
+    xmlDocPtr doc;
+    xmlXPathContextPtr ctx;
+};
+
+/* Parses a <domain> document without network access or entity expansion. */
+int vt_xml_open(const char *text, struct vt_xml *x, vt_error_t *err);
+void vt_xml_close(struct vt_xml *x);
+#define vt_autoxml __attribute__((cleanup(vt_xml_close)))
+
+int vt_xml_dump(struct vt_xml *x, char **out, vt_error_t *err);
+
+/* Results of an XPath query; NULL set when nothing matched. */
+xmlNodeSetPtr vt_xml_find(struct vt_xml *x, const char *expr, xmlXPathObjectPtr *keep);
+xmlNodePtr vt_xml_find_one(struct vt_xml *x, const char *expr);
+void vt_xml_free_result(xmlXPathObjectPtr *obj);
+#define vt_autoxpath __attribute__((cleanup(vt_xml_free_result)))
+
+/* Unlinks and frees every node matching expr. */
+void vt_xml_remove_all(struct vt_xml *x, const char *expr);
+
+/* The element child `name` of parent (created at the end if missing). */
+xmlNodePtr vt_xml_child(xmlNodePtr parent, const char *name);
+
+int vt_xml_set_text(xmlNodePtr node, const char *text, vt_error_t *err);
+
+/* <memory unit=...>N</memory> in bytes. */
+int vt_xml_memory_bytes(struct vt_xml *x, uint64_t *bytes, vt_error_t *err);
+
+/* Sets our <metadata> element: role and template name. */
+int vt_xml_set_metadata(struct vt_xml *x, const char *role, const char *template_name,
+                        vt_error_t *err);
+
+/* The domain's <qemu:commandline>, created (with its namespace) if needed. */
+xmlNodePtr vt_xml_qemu_commandline(struct vt_xml *x);
+int vt_xml_qemu_add_arg(xmlNodePtr cmdline, const char *value, vt_error_t *err);
+
+/* Removes the <qemu:arg> pairs virt-template added (recognised by value). */
+void vt_xml_qemu_strip_ours(struct vt_xml *x);
+
+/* -object memory-backend-file for the guest RAM in `mem_path`. */
+int vt_xml_qemu_add_ram(xmlNodePtr cmdline, uint64_t bytes, const char *mem_path, bool share,
+                        vt_error_t *err);
+
+#endif

@@ -1,0 +1,62 @@
+/* Domain-XML transforms (libxml2). Pure functions of their inputs, tested
+ * as golden files. */
+#ifndef VT_XML_H
+#define VT_XML_H
+
+#include <stdint.h>
+
+#include "error.h"
+#include "paths.h"
+
+/* Our <metadata> namespace; libvirt keeps one element per namespace. */
+#define VT_XML_NS "https://virt-template.org/xmlns/domain/1"
+#define VT_XML_NS_PREFIX "vt"
+
+enum vt_role { VT_ROLE_NONE, VT_ROLE_TEMPLATE, VT_ROLE_CLONE };
+
+struct vt_xml_metadata {
+    enum vt_role role;
+    char template_name[65]; /* validated with vt_name_validate */
+};
+
+/* Values for the kernel+initramfs base in xml-templates/. */
+struct vt_xml_kernel_params {
+    const char *name;
+    const char *virt_type; /* "kvm" or "qemu" (TCG) */
+    const char *kernel;
+    const char *initrd;
+    const char *cmdline;
+    unsigned memory_mib;
+    unsigned vcpus;
+    const char *console_log; /* serial log file */
+};
+
+/* Fills the base XML's placeholders' elements with the given values. */
+int vt_xml_fill_kernel_base(const char *base, const struct vt_xml_kernel_params *p, char **out,
+                            vt_error_t *err);
+
+/* Turns a user's domain XML into the template's transient domain: name,
+ * no UUID, RAM in MEM/T/memory with share=on, metadata. Rejects what would
+ * break templating (own memoryBacking, NUMA, hugepages, a balloon).
+ * *memory_bytes receives the guest RAM size. */
+int vt_xml_make_template(const char *in, const char *name, const struct vt_dirs *dirs,
+                         char **out, uint64_t *memory_bytes, vt_error_t *err);
+
+/* Turns the template's saved live XML into clone `clone`'s persistent XML. */
+int vt_xml_make_clone(const char *live, const char *template_name, const char *clone,
+                      const struct vt_dirs *dirs, uint64_t memory_bytes, char **out,
+                      vt_error_t *err);
+
+/* Reads our metadata from any domain XML; role VT_ROLE_NONE if absent. */
+int vt_xml_read_metadata(const char *xml, struct vt_xml_metadata *md, vt_error_t *err);
+
+/* Path of the first file-backed serial/console output (source or log),
+ * which `save --wait-console` reads. NULL with *err if there is none. */
+char *vt_xml_console_file(const char *xml, vt_error_t *err);
+
+/* The file path a clone uses in place of the template's `path`: a basename
+ * starting with "TEMPLATE" followed by [._-] or its end has that prefix
+ * replaced by the clone name; any other basename gets "CLONE-" in front. */
+char *vt_xml_clone_file_path(const char *path, const char *template_name, const char *clone);
+
+#endif

@@ -1,0 +1,56 @@
+#ifndef VT_CLI_H
+#define VT_CLI_H
+
+#include <stdbool.h>
+
+#include <libvirt/libvirt.h>
+
+#include "error.h"
+#include "paths.h"
+
+struct vt_command;
+
+struct vt_cli {
+    const struct vt_command *command; /* the subcommand being run */
+    const char *uri;
+    bool quiet;
+    bool usage_error; /* main adds "Try 'virt-template --help'" */
+    virConnectPtr conn;
+    const struct vt_dirs *dirs;
+};
+
+struct vt_command {
+    const char *name;
+    int (*run)(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
+    const char *synopsis;
+};
+
+int vt_cmd_create(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
+int vt_cmd_save(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
+int vt_cmd_clone(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
+int vt_cmd_list(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
+int vt_cmd_info(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
+int vt_cmd_delete(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
+
+/* Opens cli->conn on first use. */
+int vt_cli_connect(struct vt_cli *cli, vt_error_t *err);
+
+/* A usage error: one line, and main points at --help. */
+int vt_cli_usage(struct vt_cli *cli, vt_error_t *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Progress chatter on stderr, silenced by --quiet. */
+void vt_cli_note(const struct vt_cli *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Parses a positive integer option value. */
+int vt_cli_uint(struct vt_cli *cli, const char *opt, const char *value, unsigned *out,
+                vt_error_t *err);
+
+/* A subcommand's --help: its synopsis on stdout. */
+int vt_cli_help(const struct vt_cli *cli);
+
+/* "256.0 MiB" style sizes. */
+const char *vt_cli_size(unsigned long long bytes, char *buf, size_t len);
+
+#endif

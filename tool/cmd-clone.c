@@ -1,0 +1,86 @@
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "clone.h"
+#include "cli.h"
+
+struct vt_clone_args {
+    struct vt_clone_request req;
+    bool print_xml;
+};
+
+static int vt_clone_parse(struct vt_cli *cli, int argc, char **argv, struct vt_clone_args *a,
+                          vt_error_t *err)
+{
+    static const struct option opts[] = {{"count", required_argument, NULL, 'n'},
+                                         {"prefix", required_argument, NULL, 'p'},
+                                         {"start", no_argument, NULL, 's'},
+                                         {"print-xml", no_argument, NULL, 'x'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n': if (vt_cli_uint(cli, "--count", optarg, &a->req.count, err) < 0) return -1; break;
+        case 'p': a->req.prefix = optarg; break;
+        case 's': a->req.start = true; break;
+        case 'x': a->print_xml = true; break;
+        case 'h': return vt_cli_help(cli) + 1;
+        case ':': return vt_cli_usage(cli, err, "option '%s' needs a value", argv[optind - 1]);
+        default: return vt_cli_usage(cli, err, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return vt_cli_usage(cli, err, "clone: missing TEMPLATE name");
+    a->req.template_name = argv[optind++];
+    bool named = optind < argc;
+    if (named == (a->req.count > 0))
+        return vt_cli_usage(cli, err, "clone: give clone NAMEs or --count, not both or neither");
+    if (a->req.prefix && !a->req.count)
+        return vt_cli_usage(cli, err, "clone: --prefix needs --count");
+    if (a->print_xml && a->req.start)
+        return vt_cli_usage(cli, err, "clone: --print-xml defines nothing, so it cannot --start");
+    a->req.names = named ? argv + optind : NULL;
+    return 0;
+}
+
+static int vt_clone_print(struct vt_cli *cli, const struct vt_clone_request *req, vt_error_t *err)
+{
+    for (unsigned i = 0; req->names ? req->names[i] != NULL : i < req->count; i++) {
+        vt_autofree char *generated = NULL;
+        if (!req->names && asprintf(&generated, "%s%u", req->prefix, i + 1) < 0)
+            return vt_error_set(err, 0, "out of memory");
+        vt_autofree char *xml =
+            vt_clone_xml(cli->dirs, req->template_name, req->names ? req->names[i] : generated, err);
+        if (xml == NULL)
+            return -1;
+        fputs(xml, stdout);
+    }
+    return 0;
+}
+
+int vt_cmd_clone(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
+{
+    struct vt_clone_args a = {0};
+    int rc = vt_clone_parse(cli, argc, argv, &a, err);
+    if (rc != 0)
+        return rc > 0 ? 0 : -1;
+    vt_autofree char *prefix = NULL;
+    if (a.req.count && !a.req.prefix) {
+        if (asprintf(&prefix, "%s-", a.req.template_name) < 0)
+            return vt_error_set(err, 0, "out of memory");
+        a.req.prefix = prefix;
+    }
+    if (a.print_xml)
+        return vt_clone_print(cli, &a.req, err);
+    vt_autostrv char **made = NULL;
+    if (vt_cli_connect(cli, err) < 0 || vt_clone_create(cli->conn, cli->dirs, &a.req, &made, err) < 0)
+        return -1;
+    for (char **m = made; *m; m++)
+        printf("%s\n", *m);
+    vt_cli_note(cli, "%s clone(s) of '%s'", a.req.start ? "Started" : "Defined", a.req.template_name);
+    return 0;
+}

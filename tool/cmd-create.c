@@ -1,0 +1,165 @@
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "fileio.h"
+#include "names.h"
+#include "template.h"
+#include "virt.h"
+#include "xml.h"
+
+#define VT_BASE_KERNEL "kernel-initrd.xml"
+#define VT_INPUT_MAX (16 * 1024 * 1024)
+
+struct vt_create_args {
+    const char *name, *xml_file, *from, *kernel, *initrd, *cmdline, *virt_type;
+    unsigned memory_mib, vcpus;
+    struct vt_save_opts save;
+};
+
+/* Absolute, existing paths: libvirt resolves nothing relative to us. */
+static char *vt_create_abs(const char *path, const char *what, vt_error_t *err)
+{
+    char *abs = realpath(path, NULL);
+    if (abs == NULL || access(abs, R_OK) < 0) {
+        vt_error_set(err, 0, "cannot read %s '%s'", what, path);
+        free(abs);
+        return NULL;
+    }
+    return abs;
+}
+
+static char *vt_create_from_kernel(const struct vt_cli *cli, const struct vt_create_args *a,
+                                   vt_error_t *err)
+{
+    const char *datadir = getenv("VIRT_TEMPLATE_DATADIR");
+    vt_autofree char *base_path = NULL, *base = NULL, *log = NULL, *xml = NULL;
+    vt_autofree char *kernel = vt_create_abs(a->kernel, "kernel", err);
+    vt_autofree char *initrd = kernel ? vt_create_abs(a->initrd, "initrd", err) : NULL;
+    if (initrd == NULL)
+        return NULL;
+    if (asprintf(&base_path, "%s/%s", datadir ? datadir : cli->dirs->data, VT_BASE_KERNEL) < 0 ||
+        asprintf(&log, "%s/%s-console.log", VT_CONSOLE_LOGDIR, a->name) < 0) {
+        vt_error_set(err, 0, "out of memory");
+        return NULL;
+    }
+    if (vt_file_read(base_path, VT_INPUT_MAX, &base, NULL, err) < 0)
+        return NULL;
+    struct vt_xml_kernel_params p = {.name = a->name, .virt_type = a->virt_type,
+                                     .kernel = kernel, .initrd = initrd, .cmdline = a->cmdline,
+                                     .memory_mib = a->memory_mib, .vcpus = a->vcpus,
+                                     .console_log = log};
+    if (vt_xml_fill_kernel_base(base, &p, &xml, err) < 0)
+        return NULL;
+    return vt_steal(xml);
+}
+
+static char *vt_create_from_domain(struct vt_cli *cli, const char *name, vt_error_t *err)
+{
+    vt_autodomain virDomainPtr dom = virDomainLookupByName(cli->conn, name);
+    if (dom == NULL) {
+        vt_error_set(err, 0, "domain '%s' does not exist", name);
+        return NULL;
+    }
+    char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
+    if (xml == NULL)
+        vt_error_set_virt(err, "cannot read the XML of domain '%s'", name);
+    return xml;
+}
+
+static char *vt_create_source(struct vt_cli *cli, const struct vt_create_args *a, vt_error_t *err)
+{
+    char *xml = NULL;
+    if (a->xml_file) {
+        if (vt_file_read(a->xml_file, VT_INPUT_MAX, &xml, NULL, err) < 0)
+            return NULL;
+        return xml;
+    }
+    if (a->from)
+        return vt_create_from_domain(cli, a->from, err);
+    return vt_create_from_kernel(cli, a, err);
+}
+
+static int vt_create_check(struct vt_cli *cli, const struct vt_create_args *a, vt_error_t *err)
+{
+    int sources = !!a->xml_file + !!a->from + !!(a->kernel || a->initrd);
+    if (a->name == NULL)
+        return vt_cli_usage(cli, err, "create: missing TEMPLATE name");
+    if (sources != 1)
+        return vt_cli_usage(cli, err, "create: give exactly one of --xml, --from, --kernel/--initrd");
+    if ((a->kernel || a->initrd) && !(a->kernel && a->initrd))
+        return vt_cli_usage(cli, err, "create: --kernel and --initrd go together");
+    return 0;
+}
+
+static int vt_create_parse(struct vt_cli *cli, int argc, char **argv, struct vt_create_args *a,
+                           vt_error_t *err)
+{
+    static const struct option opts[] = {
+        {"xml", required_argument, NULL, 'x'},     {"from", required_argument, NULL, 'f'},
+        {"kernel", required_argument, NULL, 'k'},  {"initrd", required_argument, NULL, 'i'},
+        {"cmdline", required_argument, NULL, 'l'}, {"memory", required_argument, NULL, 'm'},
+        {"vcpus", required_argument, NULL, 'v'},   {"virt-type", required_argument, NULL, 't'},
+        {"wait-console", required_argument, NULL, 'w'},
+        {"timeout", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    unsigned timeout = 300;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'x': a->xml_file = optarg; break;
+        case 'f': a->from = optarg; break;
+        case 'k': a->kernel = optarg; break;
+        case 'i': a->initrd = optarg; break;
+        case 'l': a->cmdline = optarg; break;
+        case 't': a->virt_type = optarg; break;
+        case 'w': a->save.wait_console = optarg; break;
+        case 'm': if (vt_cli_uint(cli, "--memory", optarg, &a->memory_mib, err) < 0) return -1; break;
+        case 'v': if (vt_cli_uint(cli, "--vcpus", optarg, &a->vcpus, err) < 0) return -1; break;
+        case 'T': if (vt_cli_uint(cli, "--timeout", optarg, &timeout, err) < 0) return -1; break;
+        case 'h': return vt_cli_help(cli) + 1;
+        case ':': return vt_cli_usage(cli, err, "option '%s' needs a value", argv[optind - 1]);
+        default: return vt_cli_usage(cli, err, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    a->save.timeout_s = (int)timeout;
+    if (optind < argc)
+        a->name = argv[optind++];
+    if (optind < argc)
+        return vt_cli_usage(cli, err, "create: unexpected argument '%s'", argv[optind]);
+    return vt_create_check(cli, a, err);
+}
+
+int vt_cmd_create(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
+{
+    struct vt_create_args a = {.cmdline = "console=ttyS0 quiet panic=-1", .virt_type = "kvm",
+                               .memory_mib = 256, .vcpus = 1};
+    int rc = vt_create_parse(cli, argc, argv, &a, err);
+    if (rc != 0)
+        return rc > 0 ? 0 : -1;
+    /* Bad input is refused before anything else happens, libvirt included. */
+    if (vt_name_validate(a.name, "template", err) < 0)
+        return -1;
+    vt_autofree char *source = a.from ? NULL : vt_create_source(cli, &a, err);
+    if ((!a.from && source == NULL) || vt_cli_connect(cli, err) < 0)
+        return -1;
+    if (a.from && (source = vt_create_source(cli, &a, err)) == NULL)
+        return -1;
+    if (vt_template_create(cli->conn, cli->dirs, a.name, source, err) < 0)
+        return -1;
+    vt_cli_note(cli, "Template '%s' started", a.name);
+    if (a.save.wait_console == NULL)
+        return 0;
+    if (vt_template_save(cli->conn, cli->dirs, a.name, &a.save, err) < 0) {
+        /* One command, one outcome: a template that never got ready is gone. */
+        vt_autoerror vt_error_t ignored = NULL;
+        vt_template_delete(cli->conn, cli->dirs, a.name, true, &ignored);
+        return -1;
+    }
+    vt_cli_note(cli, "Template '%s' saved", a.name);
+    return 0;
+}

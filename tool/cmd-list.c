@@ -1,0 +1,130 @@
+/* list and info: what the store holds, with clone counts from libvirt. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "store.h"
+#include "template.h"
+
+static int vt_parse_json_flag(struct vt_cli *cli, int argc, char **argv, bool *json,
+                              vt_error_t *err)
+{
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': *json = true; break;
+        case 'h': return vt_cli_help(cli) + 1;
+        default: return vt_cli_usage(cli, err, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    return 0;
+}
+
+static const char *vt_info_state(const struct vt_template_info *info)
+{
+    if (info->meta.state == VT_TEMPLATE_BOOTING && !info->running)
+        return "stopped"; /* booted once, never saved: only delete helps */
+    return vt_template_state_name(info->meta.state);
+}
+
+static json_object *vt_info_json(const struct vt_template_info *info)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "name", json_object_new_string(info->meta.name));
+    json_object_object_add(o, "state", json_object_new_string(vt_info_state(info)));
+    json_object_object_add(o, "memory_bytes", json_object_new_int64((int64_t)info->meta.memory_bytes));
+    json_object_object_add(o, "state_bytes", json_object_new_int64(info->state_size < 0 ? 0 : info->state_size));
+    json_object_object_add(o, "clones", json_object_new_int((int)info->clones));
+    json_object_object_add(o, "created_ms", json_object_new_int64(info->meta.created_ms));
+    json_object_object_add(o, "boot_ms", json_object_new_int64(info->meta.boot_ms));
+    json_object_object_add(o, "save_ms", json_object_new_int64(info->meta.save_ms));
+    return o;
+}
+
+static void vt_info_print(const struct vt_template_info *info)
+{
+    char mem[32], state[32];
+    printf("%-16s %s\n", "Name:", info->meta.name);
+    printf("%-16s %s\n", "State:", vt_info_state(info));
+    printf("%-16s %s\n", "Memory:", vt_cli_size(info->meta.memory_bytes, mem, sizeof(mem)));
+    printf("%-16s %s\n", "State size:",
+           info->state_size < 0 ? "-" : vt_cli_size((unsigned long long)info->state_size, state, sizeof(state)));
+    printf("%-16s %u\n", "Clones:", info->clones);
+    if (info->meta.boot_ms >= 0)
+        printf("%-16s %.2f s\n", "Boot to ready:", (double)info->meta.boot_ms / 1000);
+    if (info->meta.save_ms >= 0)
+        printf("%-16s %.3f s\n", "Save time:", (double)info->meta.save_ms / 1000);
+}
+
+int vt_cmd_info(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
+{
+    bool json = false;
+    int rc = vt_parse_json_flag(cli, argc, argv, &json, err);
+    if (rc != 0)
+        return rc > 0 ? 0 : -1;
+    if (optind + 1 != argc)
+        return vt_cli_usage(cli, err, "info: give exactly one TEMPLATE");
+    struct vt_template_info info;
+    if (vt_cli_connect(cli, err) < 0 ||
+        vt_template_describe(cli->conn, cli->dirs, argv[optind], &info, err) < 0)
+        return -1;
+    if (json) {
+        json_object *o = vt_info_json(&info);
+        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+        json_object_put(o);
+    } else {
+        vt_info_print(&info);
+    }
+    vt_meta_clear(&info.meta);
+    return 0;
+}
+
+static void vt_list_row(const struct vt_template_info *info)
+{
+    char mem[32], state[32];
+    printf(" %-24s %-8s %-11s %-11s %u\n", info->meta.name, vt_info_state(info),
+           vt_cli_size(info->meta.memory_bytes, mem, sizeof(mem)),
+           info->state_size < 0 ? "-" : vt_cli_size((unsigned long long)info->state_size, state, sizeof(state)),
+           info->clones);
+}
+
+int vt_cmd_list(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
+{
+    bool json = false;
+    int rc = vt_parse_json_flag(cli, argc, argv, &json, err);
+    if (rc != 0)
+        return rc > 0 ? 0 : -1;
+    if (optind != argc)
+        return vt_cli_usage(cli, err, "list: unexpected argument '%s'", argv[optind]);
+    vt_autostrv char **names = NULL;
+    if (vt_cli_connect(cli, err) < 0 || vt_store_list(cli->dirs, &names, err) < 0)
+        return -1;
+    json_object *array = json ? json_object_new_array() : NULL;
+    if (!json)
+        printf(" %-24s %-8s %-11s %-11s %s\n%s\n", "Name", "State", "Memory", "State size",
+               "Clones", "----------------------------------------------------------------");
+    for (char **n = names; *n; n++) {
+        struct vt_template_info info;
+        vt_autoerror vt_error_t skip = NULL;
+        /* A template removed or half-written meanwhile is not listed. */
+        if (vt_template_describe(cli->conn, cli->dirs, *n, &info, &skip) < 0)
+            continue;
+        if (json)
+            json_object_array_add(array, vt_info_json(&info));
+        else
+            vt_list_row(&info);
+        vt_meta_clear(&info.meta);
+    }
+    if (json) {
+        printf("%s\n", json_object_to_json_string_ext(array, JSON_C_TO_STRING_PRETTY));
+        json_object_put(array);
+    }
+    return 0;
+}
