@@ -68,8 +68,10 @@ int vt_qmp_parse_message(const char *text, size_t len, struct vt_qmp_message *ms
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t used = json_tokener_get_parse_end(tok);
     json_tokener_free(tok);
-    if (msg->root == NULL || jerr != json_tokener_success ||
-        strspn(text + used, " \t\r\n") != len - used) {
+    while (used < len && strchr(" \t\r\n", text[used]) != NULL)
+        used++;
+    /* One message per line: anything after the JSON value is an error. */
+    if (msg->root == NULL || jerr != json_tokener_success || used != len) {
         vt_qmp_message_clear(msg);
         return vt_error_set(err, 0, "QMP: malformed JSON");
     }

@@ -131,6 +131,12 @@ int vt_xml_set_text(xmlNodePtr node, const char *text, vt_error_t *err)
 {
     if (node == NULL)
         return vt_error_set(err, ENOMEM, "cannot edit XML");
+    if (node->type == XML_ATTRIBUTE_NODE) {
+        xmlAttrPtr attr = (xmlAttrPtr)node;
+        if (xmlSetNsProp(attr->parent, attr->ns, attr->name, BAD_CAST text) == NULL)
+            return vt_error_set(err, ENOMEM, "cannot edit XML");
+        return 0;
+    }
     xmlNodeSetContent(node, NULL);
     xmlNodeAddContent(node, BAD_CAST text); /* escapes &, <, > */
     return 0;
