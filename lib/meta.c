@@ -29,9 +29,9 @@ static int vt_meta_get_int(json_object *obj, const char *key, int64_t min, int64
     json_object *v = NULL;
     if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_int))
         return vt_error_set(err, 0, "template metadata: '%s' is missing or not an integer", key);
-    errno = 0;
+    /* json-c clamps integers beyond int64 to INT64_MAX and reports nothing. */
     int64_t n = json_object_get_int64(v);
-    if (errno != 0 || n < min)
+    if (n == INT64_MAX || n < min)
         return vt_error_set(err, 0, "template metadata: '%s' is out of range", key);
     *out = n;
     return 0;
