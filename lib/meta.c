@@ -100,6 +100,8 @@ int vt_meta_parse(const char *text, struct vt_meta *meta, vt_error_t *err)
     json_tokener *tok = json_tokener_new();
     if (tok == NULL)
         return vt_error_set(err, ENOMEM, "template metadata");
+    /* Strict: trailing garbage or commas mean a damaged file, not a valid one. */
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
     json_object *obj = json_tokener_parse_ex(tok, text, (int)strlen(text) + 1);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     json_tokener_free(tok);
