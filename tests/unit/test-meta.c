@@ -1,0 +1,318 @@
+/* lib/meta.h (meta.json) round trips and refusals; lib/names.h. */
+#include "vt-test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cleanup.h"
+#include "meta.h"
+#include "names.h"
+
+static void assert_meta_equal(const struct vt_meta *a, const struct vt_meta *b)
+{
+    assert_string_equal(a->name, b->name);
+    assert_int_equal(a->state, b->state);
+    assert_int_equal(a->memory_bytes, b->memory_bytes);
+    assert_int_equal(a->state_bytes, b->state_bytes);
+    assert_int_equal(a->qemu_uid, b->qemu_uid);
+    assert_int_equal(a->qemu_gid, b->qemu_gid);
+    assert_int_equal(a->created_ms, b->created_ms);
+    assert_int_equal(a->saved_ms, b->saved_ms);
+    assert_int_equal(a->boot_ms, b->boot_ms);
+    assert_int_equal(a->save_ms, b->save_ms);
+}
+
+static void round_trip(const struct vt_meta *in)
+{
+    vt_autoerror vt_error_t err = NULL;
+    vt_autofree char *text = vt_meta_format(in, &err);
+    assert_non_null(text);
+    assert_int_equal(text[strlen(text) - 1], '\n');
+    struct vt_meta out;
+    int rc = vt_meta_parse(text, &out, &err);
+    if (rc < 0)
+        print_error("parse: %s\n%s", err->msg, text);
+    assert_int_equal(rc, 0);
+    assert_meta_equal(in, &out);
+    vt_meta_clear(&out);
+}
+
+static void test_round_trip_booting(void **state)
+{
+    struct vt_meta m = {
+        .name = "tmpl",
+        .state = VT_TEMPLATE_BOOTING,
+        .memory_bytes = 268435456,
+        .qemu_uid = 64055,
+        .qemu_gid = 64055,
+        .created_ms = 1700000000123,
+        .boot_ms = -1,
+        .save_ms = -1,
+    };
+    round_trip(&m);
+}
+
+static void test_round_trip_saved(void **state)
+{
+    struct vt_meta m = {
+        .name = "Big_template.v2-x",
+        .state = VT_TEMPLATE_SAVED,
+        .memory_bytes = 1ULL << 40,
+        .state_bytes = 612345,
+        .qemu_uid = 0,
+        .qemu_gid = 4294967294U,
+        .created_ms = 1700000000123,
+        .saved_ms = 1700000049999,
+        .boot_ms = 49876,
+        .save_ms = 140,
+    };
+    round_trip(&m);
+}
+
+/* The file is JSON a person (or jq) can read: check the keys by name. */
+static void test_format_keys(void **state)
+{
+    struct vt_meta m = {.name = "t",
+                        .state = VT_TEMPLATE_SAVED,
+                        .memory_bytes = 4096,
+                        .state_bytes = 10,
+                        .boot_ms = -1,
+                        .save_ms = 5};
+    vt_autoerror vt_error_t err = NULL;
+    vt_autofree char *text = vt_meta_format(&m, &err);
+    assert_non_null(text);
+    json_object *obj = json_tokener_parse(text);
+    assert_non_null(obj);
+    json_object *v = NULL;
+    assert_true(json_object_object_get_ex(obj, "version", &v));
+    assert_int_equal(json_object_get_int(v), 1);
+    assert_true(json_object_object_get_ex(obj, "state", &v));
+    assert_string_equal(json_object_get_string(v), "saved");
+    assert_true(json_object_object_get_ex(obj, "boot_ms", &v));
+    assert_int_equal(json_object_get_int64(v), -1);
+    assert_int_equal(json_object_object_length(obj), 11);
+    json_object_put(obj);
+}
+
+static void test_state_names(void **state)
+{
+    assert_string_equal(vt_template_state_name(VT_TEMPLATE_BOOTING), "booting");
+    assert_string_equal(vt_template_state_name(VT_TEMPLATE_SAVED), "saved");
+    assert_string_equal(vt_template_state_name(VT_TEMPLATE_STATE_LAST), "unknown");
+}
+
+/* A valid meta.json, as a json-c object the cases below break. */
+static json_object *valid_object(void)
+{
+    json_object *obj = json_tokener_parse(
+        "{\"version\": 1, \"name\": \"tmpl\", \"state\": \"saved\", \"memory_bytes\": 268435456,"
+        " \"state_bytes\": 600000, \"qemu_uid\": 64055, \"qemu_gid\": 64055,"
+        " \"created_ms\": 1700000000000, \"saved_ms\": 1700000001000, \"boot_ms\": 3200,"
+        " \"save_ms\": 90, \"comment\": \"unknown keys are ignored\"}");
+    assert_non_null(obj);
+    return obj;
+}
+
+static void assert_parse_error(const char *text, const char *message)
+{
+    struct vt_meta m;
+    vt_autoerror vt_error_t err = NULL;
+    assert_int_equal(vt_meta_parse(text, &m, &err), -1);
+    assert_null(m.name); /* nothing half-loaded */
+    vt_test_assert_error(&err, message);
+}
+
+/* Parses `obj` with `key` set to `value` (a JSON text), or removed if NULL. */
+static void assert_broken_key(const char *key, const char *value, const char *message)
+{
+    json_object *obj = valid_object();
+    if (value)
+        json_object_object_add(obj, key, json_tokener_parse(value));
+    else
+        json_object_object_del(obj, key);
+    assert_parse_error(json_object_to_json_string(obj), message);
+    json_object_put(obj);
+}
+
+static void test_valid_object_parses(void **state)
+{
+    json_object *obj = valid_object();
+    struct vt_meta m;
+    vt_autoerror vt_error_t err = NULL;
+    assert_int_equal(vt_meta_parse(json_object_to_json_string(obj), &m, &err), 0);
+    assert_string_equal(m.name, "tmpl");
+    assert_int_equal(m.state, VT_TEMPLATE_SAVED);
+    assert_int_equal(m.state_bytes, 600000);
+    assert_int_equal(m.boot_ms, 3200);
+    vt_meta_clear(&m);
+    assert_null(m.name);
+    json_object_put(obj);
+}
+
+static void test_rejects_not_json(void **state)
+{
+    assert_parse_error("", "template metadata is not valid JSON");
+    assert_parse_error("{", "template metadata is not valid JSON");
+    assert_parse_error("name=tmpl", "template metadata is not valid JSON");
+    /* A damaged file: trailing commas or bytes after the object. */
+    assert_parse_error("{\"version\": 1,}", "template metadata is not valid JSON");
+    assert_parse_error("{} x", "template metadata is not valid JSON");
+    assert_parse_error("{}{}", "template metadata is not valid JSON");
+}
+
+static void test_rejects_not_object(void **state)
+{
+    assert_parse_error("[]", "template metadata is not a JSON object");
+    assert_parse_error("\"tmpl\"", "template metadata is not a JSON object");
+    assert_parse_error("42", "template metadata is not a JSON object");
+}
+
+static void test_rejects_missing_keys(void **state)
+{
+    static const char *const keys[] = {"version",     "name",     "state",    "memory_bytes",
+                                       "state_bytes", "qemu_uid", "qemu_gid", "created_ms",
+                                       "saved_ms",    "boot_ms",  "save_ms"};
+    for (size_t i = 0; i < VT_TEST_N(keys); i++) {
+        char message[128];
+        snprintf(message, sizeof(message), "'%s' is missing", keys[i]);
+        assert_broken_key(keys[i], NULL, message);
+    }
+}
+
+static void test_rejects_wrong_types(void **state)
+{
+    assert_broken_key("memory_bytes", "\"268435456\"",
+                      "'memory_bytes' is missing or not an integer");
+    assert_broken_key("memory_bytes", "2.5", "'memory_bytes' is missing or not an integer");
+    assert_broken_key("qemu_uid", "true", "'qemu_uid' is missing or not an integer");
+    assert_broken_key("version", "\"1\"", "'version' is missing or not an integer");
+    assert_broken_key("name", "42", "'name' is missing or not a string");
+    assert_broken_key("state", "1", "'state' is missing or not a string");
+    assert_broken_key("saved_ms", "null", "'saved_ms' is missing or not an integer");
+}
+
+static void test_rejects_bad_values(void **state)
+{
+    assert_broken_key("state", "\"frozen\"", "template metadata: unknown state 'frozen'");
+    assert_broken_key("state", "\"Saved\"", "unknown state 'Saved'");
+    assert_broken_key("version", "2", "template metadata: unsupported version 2");
+    assert_broken_key("version", "0", "'version' is out of range");
+    assert_broken_key("memory_bytes", "0", "'memory_bytes' is out of range");
+    assert_broken_key("state_bytes", "-1", "'state_bytes' is out of range");
+    assert_broken_key("boot_ms", "-2", "'boot_ms' is out of range");
+    assert_broken_key("qemu_uid", "4294967295", "qemu_uid/qemu_gid out of range");
+    assert_broken_key("qemu_gid", "99999999999", "qemu_uid/qemu_gid out of range");
+    /* json-c clamps these to INT64_MAX: they must not load as that. */
+    assert_broken_key("created_ms", "99999999999999999999", "'created_ms' is out of range");
+    assert_broken_key("memory_bytes", "18446744073709551615", "'memory_bytes' is out of range");
+}
+
+static void test_rejects_bad_names(void **state)
+{
+    assert_broken_key("name", "\"a/b\"", "template metadata: invalid template name 'a/b'");
+    assert_broken_key("name", "\"..\"", "invalid template name '..'");
+    assert_broken_key("name", "\"../etc\"", "invalid template name '../etc'");
+    assert_broken_key("name", "\"\"", "template name must not be empty");
+}
+
+static void test_rejects_saved_without_state(void **state)
+{
+    assert_broken_key("state_bytes", "0", "template metadata: saved template has no state size");
+    /* While booting there is no state yet: 0 is right. */
+    json_object *obj = valid_object();
+    json_object_object_add(obj, "state", json_object_new_string("booting"));
+    json_object_object_add(obj, "state_bytes", json_object_new_int(0));
+    struct vt_meta m;
+    vt_autoerror vt_error_t err = NULL;
+    assert_int_equal(vt_meta_parse(json_object_to_json_string(obj), &m, &err), 0);
+    assert_int_equal(m.state, VT_TEMPLATE_BOOTING);
+    vt_meta_clear(&m);
+    json_object_put(obj);
+}
+
+/* --- vt_name_validate --- */
+
+static void test_names_valid(void **state)
+{
+    char longest[VT_NAME_MAX + 1];
+    memset(longest, 'a', VT_NAME_MAX);
+    longest[VT_NAME_MAX] = '\0';
+    const char *names[] = {"a", "Z", "7", "tmpl", "web-1", "base_2.v3", "a..b", "a.", longest};
+    for (size_t i = 0; i < VT_TEST_N(names); i++) {
+        vt_autoerror vt_error_t err = NULL;
+        int rc = vt_name_validate(names[i], "template", &err);
+        if (rc < 0)
+            print_error("'%s': %s\n", names[i], err->msg);
+        assert_int_equal(rc, 0);
+        assert_null(err);
+    }
+}
+
+static void assert_name_invalid(const char *name, const char *message)
+{
+    vt_autoerror vt_error_t err = NULL;
+    assert_int_equal(vt_name_validate(name, "clone", &err), -1);
+    vt_test_assert_error(&err, message);
+}
+
+static void test_names_invalid(void **state)
+{
+    char too_long[VT_NAME_MAX + 2];
+    memset(too_long, 'a', VT_NAME_MAX + 1);
+    too_long[VT_NAME_MAX + 1] = '\0';
+    assert_name_invalid(NULL, "clone name must not be empty");
+    assert_name_invalid("", "clone name must not be empty");
+    assert_name_invalid(too_long, "is longer than 64 characters");
+    static const char *const bad[] = {
+        "../x",
+        "a/b",
+        "/abs",
+        ".",
+        "..",
+        ".hidden",
+        "-x",
+        "_x",
+        "a,b",
+        "a b",
+        " a",
+        "a\tb",
+        "a\n",
+        "a:b",
+        "a;b",
+        "a$b",
+        "a*",
+        "caf\xc3\xa9",
+        "\xe2\x80\x8b"
+        "a",
+    };
+    for (size_t i = 0; i < VT_TEST_N(bad); i++) {
+        char message[128];
+        snprintf(message, sizeof(message),
+                 "invalid clone name '%s': use [A-Za-z0-9][A-Za-z0-9_.-]*", bad[i]);
+        assert_name_invalid(bad[i], message);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip_booting),
+        cmocka_unit_test(test_round_trip_saved),
+        cmocka_unit_test(test_format_keys),
+        cmocka_unit_test(test_state_names),
+        cmocka_unit_test(test_valid_object_parses),
+        cmocka_unit_test(test_rejects_not_json),
+        cmocka_unit_test(test_rejects_not_object),
+        cmocka_unit_test(test_rejects_missing_keys),
+        cmocka_unit_test(test_rejects_wrong_types),
+        cmocka_unit_test(test_rejects_bad_values),
+        cmocka_unit_test(test_rejects_bad_names),
+        cmocka_unit_test(test_rejects_saved_without_state),
+        cmocka_unit_test(test_names_valid),
+        cmocka_unit_test(test_names_invalid),
+    };
+    return vt_test_run(tests);
+}
