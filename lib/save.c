@@ -172,6 +172,7 @@ static int vt_save_freeze(virDomainPtr dom, const struct vt_dirs *dirs, struct v
         vt_save_migrate(dom, f.state_fd, deadline, err) == 0 &&
         vt_save_keep_files(dom, dirs, meta->name, &f, &meta->state_bytes, err) == 0)
         rc = 0;
+    meta->save_ms = vt_clock_ms() - start; /* the state is durable: the freeze is done */
     if (rc == 0 && virDomainDestroy(dom) < 0)
         rc = vt_error_set_virt(err, "cannot stop template '%s'", meta->name);
     if (rc < 0 && virDomainIsActive(dom) == 1) {
@@ -180,8 +181,20 @@ static int vt_save_freeze(virDomainPtr dom, const struct vt_dirs *dirs, struct v
         vt_virt_monitor(dom, "cont", NULL, -1, NULL, &ignored);
     }
     vt_save_files_clear(&f);
-    meta->save_ms = vt_clock_ms() - start;
     return rc;
+}
+
+/* Loads T's metadata, which must say "booting". */
+static int vt_save_load_booting(const struct vt_dirs *dirs, const char *name,
+                                struct vt_meta *meta, vt_error_t *err)
+{
+    if (vt_store_load(dirs, name, meta, err) < 0)
+        return -1;
+    if (meta->state == VT_TEMPLATE_SAVED) {
+        vt_meta_clear(meta);
+        return vt_error_set(err, 0, "template '%s' is already saved", name);
+    }
+    return 0;
 }
 
 int vt_template_save(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
@@ -189,20 +202,24 @@ int vt_template_save(virConnectPtr conn, const struct vt_dirs *dirs, const char 
 {
     int64_t deadline = vt_clock_ms() + (int64_t)opts->timeout_s * 1000;
     struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
-    if (vt_store_load(dirs, name, &meta, err) < 0)
+    if (vt_save_load_booting(dirs, name, &meta, err) < 0)
         return -1;
-    if (meta.state == VT_TEMPLATE_SAVED)
-        return vt_error_set(err, 0, "template '%s' is already saved", name);
     vt_autodomain virDomainPtr dom = vt_save_find_domain(conn, name, err);
     if (dom == NULL)
         return -1;
+    int64_t boot_ms = meta.boot_ms;
     if (opts->wait_console) {
         if (vt_save_wait_ready(dom, opts->wait_console, deadline, err) < 0)
             return vt_error_prefix(err, "template '%s'", name);
-        meta.boot_ms = vt_wall_ms() - meta.created_ms;
+        boot_ms = vt_wall_ms() - meta.created_ms;
     }
+    /* The wait ran unlocked: look again under the lock (a concurrent save). */
+    vt_meta_clear(&meta);
     vt_autoclose int lock = vt_store_lock(dirs, err);
-    if (lock < 0 || vt_save_freeze(dom, dirs, &meta, deadline, err) < 0)
+    if (lock < 0 || vt_save_load_booting(dirs, name, &meta, err) < 0)
+        return -1;
+    meta.boot_ms = boot_ms;
+    if (vt_save_freeze(dom, dirs, &meta, deadline, err) < 0)
         return -1;
     meta.state = VT_TEMPLATE_SAVED;
     meta.saved_ms = vt_wall_ms();

@@ -122,12 +122,9 @@ int vt_virt_monitor(virDomainPtr dom, const char *command, json_object *args, in
 static bool vt_virt_is_clone_of(virDomainPtr dom, const char *template_name)
 {
     vt_autofree char *el = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VT_XML_NS, 0);
-    vt_autofree char *wrapped = NULL;
-    if (el == NULL || asprintf(&wrapped, "<domain><metadata>%s</metadata></domain>", el) < 0)
-        return false;
     struct vt_xml_metadata md;
     vt_autoerror vt_error_t ignored = NULL;
-    if (vt_xml_read_metadata(wrapped, &md, &ignored) < 0)
+    if (el == NULL || vt_xml_read_metadata_element(el, &md, &ignored) < 0)
         return false;
     return md.role == VT_ROLE_CLONE && strcmp(md.template_name, template_name) == 0;
 }

@@ -269,15 +269,8 @@ int vt_xml_qemu_add_ram(xmlNodePtr cmdline, uint64_t bytes, const char *mem_path
     return 0;
 }
 
-int vt_xml_read_metadata(const char *xml, struct vt_xml_metadata *md, vt_error_t *err)
+static int vt_xml_metadata_from_node(xmlNodePtr el, struct vt_xml_metadata *md, vt_error_t *err)
 {
-    memset(md, 0, sizeof(*md));
-    vt_autoxml struct vt_xml x = {0};
-    if (vt_xml_open(xml, &x, err) < 0)
-        return -1;
-    xmlNodePtr el = vt_xml_find_one(&x, "/domain/metadata/vt:template");
-    if (el == NULL)
-        return 0;
     vt_autofree char *role = (char *)xmlGetProp(el, BAD_CAST "role");
     vt_autofree char *name = (char *)xmlGetProp(el, BAD_CAST "name");
     if (role && strcmp(role, "template") == 0)
@@ -291,4 +284,28 @@ int vt_xml_read_metadata(const char *xml, struct vt_xml_metadata *md, vt_error_t
         return vt_error_prefix(err, "virt-template metadata");
     strcpy(md->template_name, name);
     return 0;
+}
+
+int vt_xml_read_metadata(const char *xml, struct vt_xml_metadata *md, vt_error_t *err)
+{
+    memset(md, 0, sizeof(*md));
+    vt_autoxml struct vt_xml x = {0};
+    if (vt_xml_open(xml, &x, err) < 0)
+        return -1;
+    xmlNodePtr el = vt_xml_find_one(&x, "/domain/metadata/vt:template");
+    return el ? vt_xml_metadata_from_node(el, md, err) : 0;
+}
+
+int vt_xml_read_metadata_element(const char *element, struct vt_xml_metadata *md,
+                                 vt_error_t *err)
+{
+    memset(md, 0, sizeof(*md));
+    xmlDocPtr doc = xmlReadMemory(element, (int)strlen(element), "metadata.xml", NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+    int rc = root && strcmp((const char *)root->name, "template") == 0
+                 ? vt_xml_metadata_from_node(root, md, err)
+                 : vt_error_set(err, 0, "virt-template metadata is not a <template> element");
+    xmlFreeDoc(doc);
+    return rc;
 }

@@ -50,6 +50,11 @@ int vt_xml_make_clone(const char *live, const char *template_name, const char *c
 /* Reads our metadata from any domain XML; role VT_ROLE_NONE if absent. */
 int vt_xml_read_metadata(const char *xml, struct vt_xml_metadata *md, vt_error_t *err);
 
+/* Reads our metadata element alone, as virDomainGetMetadata returns it
+ * (without its namespace prefix). */
+int vt_xml_read_metadata_element(const char *element, struct vt_xml_metadata *md,
+                                 vt_error_t *err);
+
 /* Path of the first file-backed serial/console output (source or log),
  * which `save --wait-console` reads. NULL with *err if there is none. */
 char *vt_xml_console_file(const char *xml, vt_error_t *err);

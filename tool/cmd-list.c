@@ -77,7 +77,7 @@ int vt_cmd_info(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
         return -1;
     if (json) {
         json_object *o = vt_info_json(&info);
-        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
         json_object_put(o);
     } else {
         vt_info_print(&info);
@@ -123,7 +123,7 @@ int vt_cmd_list(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
         vt_meta_clear(&info.meta);
     }
     if (json) {
-        printf("%s\n", json_object_to_json_string_ext(array, JSON_C_TO_STRING_PRETTY));
+        printf("%s\n", json_object_to_json_string_ext(array, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
         json_object_put(array);
     }
     return 0;

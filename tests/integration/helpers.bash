@@ -1,0 +1,56 @@
+# Shared by the integration tests. Runs inside the isolated libvirtd.
+bats_require_minimum_version 1.5.0
+
+: "${VT_GUEST_kernel:?run through tests/integration/run.sh}"
+VT_READY='VT-READY'
+START_TIMEOUT=60
+
+# The guest's console log of domain $1.
+console_log() { echo "$VT_CONSOLE_LOGDIR/$1-console.log"; }
+
+# Creates and saves template $1 from the bundled guest; extra args follow.
+make_template() {
+	local name=$1
+	shift
+	virt-template -q create "$name" --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" \
+		--virt-type qemu --memory 256 --wait-console "$VT_READY" --timeout 120 "$@"
+}
+
+# Waits until file $1 matches extended regex $2, at most $3 seconds.
+wait_for_file_match() {
+	local file=$1 re=$2 left=$(($3 * 10))
+	until grep -Eq -- "$re" "$file" 2>/dev/null; do
+		left=$((left - 1))
+		[ "$left" -gt 0 ] || { echo "no '$re' in $file after $3 s" >&2; cat "$file" >&2 || true; return 1; }
+		sleep 0.1
+	done
+}
+
+domain_state() { virsh domstate "$1" 2>/dev/null | head -n 1; }
+
+# Everything virt-template and libvirt hold, to prove a failure left nothing.
+world_snapshot() {
+	virsh list --all --name | sed '/^$/d' | sort
+	ls -A "$VT_STATEDIR" "$VT_MEMDIR" 2>/dev/null | grep -v '^\.lock$' || true
+}
+
+# Runs "$@" expecting failure with exactly one line on stderr matching $1
+# (extended regex), and nothing changed in libvirt or the store.
+expect_clean_failure() {
+	local re=$1
+	shift
+	local before after
+	before=$(world_snapshot)
+	run --separate-stderr "$@"
+	after=$(world_snapshot)
+	[ "$status" -ne 0 ] || { echo "expected failure, got status 0" >&2; return 1; }
+	[ "$(printf '%s\n' "$stderr" | grep -c .)" -le 2 ] || { echo "stderr: $stderr" >&2; return 1; }
+	printf '%s\n' "$stderr" | head -n 1 | grep -Eq "^virt-template: error: .*$re" ||
+		{ echo "stderr '$stderr' does not match '$re'" >&2; return 1; }
+	[ "$before" = "$after" ] || { echo "left behind: $(diff <(echo "$before") <(echo "$after"))" >&2; return 1; }
+}
+
+# First and last VT-TICK numbers in a console log.
+first_tick() { grep -m1 -o 'VT-TICK [0-9]*' "$1" | cut -d' ' -f2; }
+last_tick() { grep -o 'VT-TICK [0-9]*' "$1" | tail -n 1 | cut -d' ' -f2; }
+token_of() { sed -n 's/.*VT-READY token=\([0-9a-f]*\).*/\1/p' "$1" | head -n 1; }

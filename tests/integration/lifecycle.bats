@@ -1,0 +1,131 @@
+# The spine: create → save → clone → virsh start → destroy/start → delete.
+# Tests run in order and build on each other, on one template.
+
+load helpers
+
+setup_file() {
+	export T=life
+	export CLONES="life-a life-b life-c"
+}
+
+@test "create from kernel+initrd and save with --wait-console" {
+	make_template "$T"
+	run virt-template info "$T" --json
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -q '"state": "saved"'
+	# Device state only: RAM stays in the memory file.
+	local size
+	size=$(stat -c %s "$VT_STATEDIR/$T/state")
+	[ "$size" -gt 0 ] && [ "$size" -lt $((2 * 1024 * 1024)) ]
+	# The template domain is gone, its memory file kept.
+	run virsh dominfo "$T"
+	[ "$status" -ne 0 ]
+	[ "$(stat -c %s "$VT_MEMDIR/$T/memory")" -eq $((256 * 1024 * 1024)) ]
+	grep -q "$VT_READY" "$(console_log "$T")"
+	sha256sum <"$VT_MEMDIR/$T/memory" >"$BATS_FILE_TMPDIR/mem.sha"
+}
+
+@test "list shows the saved template" {
+	run virt-template list
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -Eq "^ $T +saved +256.0 MiB"
+	run virt-template list --json
+	echo "$output" | grep -q "\"name\": \"$T\""
+}
+
+@test "clone --print-xml prints a clone and defines nothing" {
+	run virt-template clone "$T" probe --print-xml
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -q '<name>probe</name>'
+	echo "$output" | grep -q 'share=off'
+	echo "$output" | grep -q -- '-incoming'
+	run virsh dominfo probe
+	[ "$status" -ne 0 ]
+}
+
+@test "clone defines three persistent domains" {
+	run virt-template -q clone "$T" $CLONES
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '%s\n' $CLONES)" ]
+	for c in $CLONES; do
+		[ "$(domain_state "$c")" = "shut off" ]
+		virsh dumpxml "$c" | grep -q "$c-console.log"
+	done
+	run virt-template info "$T"
+	echo "$output" | grep -Eq '^Clones: +3$'
+}
+
+@test "virsh start resumes each clone at the template point" {
+	local tlog token last
+	tlog=$(console_log "$T")
+	token=$(token_of "$tlog")
+	last=$(last_tick "$tlog")
+	[ -n "$token" ]
+	for c in $CLONES; do
+		timeout "$START_TIMEOUT" virsh start "$c"
+		[ "$(domain_state "$c")" = "running" ]
+	done
+	for c in $CLONES; do
+		local log
+		log=$(console_log "$c")
+		wait_for_file_match "$log" "VT-TICK [0-9]+ $token" 30
+		# The counter continues from the template's value; no second boot.
+		[ "$(first_tick "$log")" -eq $((${last:-0} + 1)) ]
+		! grep -q 'VT-BOOT\|VT-READY' "$log"
+	done
+	virsh domstate life-a --reason | grep -q 'running (booted)'
+}
+
+@test "virsh list --all shows the clones as normal domains" {
+	run virsh list --all
+	for c in $CLONES; do
+		echo "$output" | grep -Eq " $c +running"
+	done
+}
+
+@test "destroy and start again resumes from the template point again" {
+	local log token
+	log=$(console_log life-a)
+	token=$(token_of "$(console_log "$T")")
+	wait_for_file_match "$log" "VT-TICK 3 " 30
+	virsh destroy life-a
+	[ "$(domain_state life-a)" = "shut off" ]
+	[ ! -e "$VT_RUNDIR/life-a.qmp" ]
+	: >"$log"
+	timeout "$START_TIMEOUT" virsh start life-a
+	wait_for_file_match "$log" "VT-TICK [0-9]+ $token" 30
+	[ "$(first_tick "$log")" -eq $(($(last_tick "$(console_log "$T")") + 1)) ]
+	! grep -q VT-BOOT "$log"
+}
+
+@test "the template memory file is unchanged after clones ran and wrote memory" {
+	# Clones run and dirty guest RAM (the tick loop, plus a write of fresh
+	# memory asked for on the console), then stop.
+	for c in $CLONES; do
+		wait_for_file_match "$(console_log "$c")" "VT-TICK" 30
+	done
+	for c in $CLONES; do virsh destroy "$c"; done
+	[ "$(sha256sum <"$VT_MEMDIR/$T/memory")" = "$(cat "$BATS_FILE_TMPDIR/mem.sha")" ]
+}
+
+@test "delete refuses while clones exist" {
+	run --separate-stderr virt-template delete "$T"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "virt-template: error: template '$T' has 3 clone(s) defined; use --force"* ]]
+	[ -f "$VT_STATEDIR/$T/state" ]
+	[ "$(domain_state life-b)" = "shut off" ]
+}
+
+@test "delete --force removes the clones and every file" {
+	timeout "$START_TIMEOUT" virsh start life-b
+	virt-template -q delete --force "$T"
+	for c in $CLONES; do
+		run virsh dominfo "$c"
+		[ "$status" -ne 0 ]
+	done
+	[ ! -e "$VT_STATEDIR/$T" ]
+	[ ! -e "$VT_MEMDIR/$T" ]
+	[ ! -e "$VT_RUNDIR/life-b.qmp" ]
+	run virt-template info "$T"
+	[ "$status" -ne 0 ]
+}

@@ -1,0 +1,30 @@
+#!/bin/bash
+# Integration tests: the real virt-template and hook against a real libvirtd
+# and QEMU (TCG), in a private libvirtd started by tests/harness/isolated.sh.
+# Usage: run.sh [BATS_FILE...]   (default: every tests/integration/*.bats)
+# Needs from the build (make check sets them): VT_BUILDDIR VT_SRCDIR
+# VT_STATEDIR VT_MEMDIR VT_RUNDIR VT_CONSOLE_LOGDIR.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+: "${VT_SRCDIR:=$(cd "$here/../.." && pwd)}"
+: "${VT_BUILDDIR:=$VT_SRCDIR}"
+export VT_SRCDIR VT_BUILDDIR
+
+skip() { echo "1..0 # SKIP $*"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "integration tests need root (a private libvirtd)"
+command -v bats >/dev/null || skip "bats is not installed"
+for v in VT_STATEDIR VT_MEMDIR VT_RUNDIR VT_CONSOLE_LOGDIR; do
+	[ -n "${!v:-}" ] || { echo "run.sh: $v is not set (run through make check)" >&2; exit 99; }
+done
+[ -x "$VT_BUILDDIR/virt-template" ] && [ -x "$VT_BUILDDIR/virt-template-hook" ] ||
+	{ echo "run.sh: build virt-template first" >&2; exit 99; }
+
+"$VT_SRCDIR/tests/guest/build-guest.sh"
+eval "$("$VT_SRCDIR/tests/guest/build-guest.sh" --print-paths | sed 's/^/export VT_GUEST_/')"
+
+export VIRT_TEMPLATE_DATADIR="$VT_SRCDIR/xml-templates"
+export PATH="$VT_BUILDDIR:$PATH"
+[ $# -gt 0 ] || set -- "$here"/*.bats
+exec "$VT_SRCDIR/tests/harness/isolated.sh" --hook "$VT_BUILDDIR/virt-template-hook" -- \
+	bats --tap "$@"
