@@ -1,0 +1,7 @@
+#!/bin/bash
+# Configures (for the system's libvirt: /usr, /etc, /var) and builds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x configure ] || ./autogen.sh
+[ -f config.status ] || ./configure -q --prefix=/usr --sysconfdir=/etc --localstatedir=/var
+make -s -j"$(nproc)"

@@ -1,0 +1,17 @@
+#!/bin/bash
+# Installs what building, testing and the demo need on Debian 12 (as root).
+set -euo pipefail
+packages=(
+	build-essential autoconf automake libtool pkg-config
+	libvirt-dev libxml2-dev libjson-c-dev libcmocka-dev bats
+	qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
+	busybox-static cpio rsync
+)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
