@@ -170,8 +170,9 @@ int vt_xml_memory_bytes(struct vt_xml *x, uint64_t *bytes, vt_error_t *err)
     char *end = NULL;
     errno = 0;
     unsigned long long n = text ? strtoull(text, &end, 10) : 0;
+    /* strtoull takes "-1" as 2^64-1; the page rounding below must not wrap. */
     if (text == NULL || end == text || *end != '\0' || errno != 0 || n == 0 ||
-        n > UINT64_MAX / factor)
+        strchr(text, '-') != NULL || n > (UINT64_MAX - 4095) / factor)
         return vt_error_set(err, 0, "invalid <memory> value '%s'", text ? text : "");
     /* QEMU rounds RAM to whole pages; libvirt rounds to KiB. */
     *bytes = ((n * factor + 4095) / 4096) * 4096;
