@@ -187,6 +187,13 @@ static const struct error_case refuse_bad_number = {
 static const struct error_case refuse_huge_memory = {
     "<domain type='kvm'><name>d</name><memory unit='TiB'>99999999999</memory></domain>", NULL,
     "invalid <memory> value '99999999999'"};
+/* Page rounding must not wrap to 0; strtoull would take "-1" as 2^64-1. */
+static const struct error_case refuse_wrapping_memory = {
+    "<domain type='kvm'><name>d</name><memory unit='b'>18446744073709551615</memory></domain>",
+    NULL, "invalid <memory> value '18446744073709551615'"};
+static const struct error_case refuse_negative_memory = {
+    "<domain type='kvm'><name>d</name><memory unit='b'>-4096</memory></domain>", NULL,
+    "invalid <memory> value '-4096'"};
 static const struct error_case refuse_bad_name = {DOMAIN(""), "../x",
                                                   "invalid template name '../x'"};
 
@@ -505,6 +512,8 @@ int main(void)
         REFUSAL("zero memory", refuse_zero_memory),
         REFUSAL("a non-numeric memory", refuse_bad_number),
         REFUSAL("an overflowing memory", refuse_huge_memory),
+        REFUSAL("a memory size that wraps", refuse_wrapping_memory),
+        REFUSAL("a negative memory size", refuse_negative_memory),
         REFUSAL("a bad template name", refuse_bad_name),
         cmocka_unit_test(test_clone_live),
         cmocka_unit_test(test_clone_of_template_output),
