@@ -414,6 +414,39 @@ static void test_metadata_errors(void **state)
     assert_metadata_error("not xml", "malformed XML");
 }
 
+/* The element alone, as virDomainGetMetadata returns it. */
+static void test_metadata_element(void **state)
+{
+    static const char *const ok[] = {
+        "<template role=\"clone\" name=\"tmpl\"/>",
+        "<template xmlns=\"" VT_XML_NS "\" role=\"clone\" name=\"tmpl\"/>\n",
+    };
+    for (size_t i = 0; i < VT_TEST_N(ok); i++) {
+        struct vt_xml_metadata md;
+        vt_autoerror vt_error_t err = NULL;
+        assert_int_equal(vt_xml_read_metadata_element(ok[i], &md, &err), 0);
+        assert_int_equal(md.role, VT_ROLE_CLONE);
+        assert_string_equal(md.template_name, "tmpl");
+    }
+    struct vt_xml_metadata md;
+    vt_autoerror vt_error_t err = NULL;
+    assert_int_equal(
+        vt_xml_read_metadata_element("<template role='template' name='a.b'/>", &md, &err), 0);
+    assert_int_equal(md.role, VT_ROLE_TEMPLATE);
+    static const char *const bad[][2] = {
+        {"<other role='clone' name='t'/>", "virt-template metadata is not a <template> element"},
+        {"<template", "virt-template metadata is not a <template> element"},
+        {"", "virt-template metadata is not a <template> element"},
+        {"<template role='golden' name='t'/>", "unknown role 'golden'"},
+        {"<template role='clone' name='a/b'/>",
+         "virt-template metadata: invalid template name 'a/b'"},
+    };
+    for (size_t i = 0; i < VT_TEST_N(bad); i++) {
+        assert_int_equal(vt_xml_read_metadata_element(bad[i][0], &md, &err), -1);
+        vt_test_assert_error(&err, bad[i][1]);
+    }
+}
+
 /* --- vt_xml_console_file --- */
 
 static void assert_console(const char *xml, const char *path)
@@ -525,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_metadata_absent),
         cmocka_unit_test(test_metadata_prefix_independent),
         cmocka_unit_test(test_metadata_errors),
+        cmocka_unit_test(test_metadata_element),
         cmocka_unit_test(test_console_file),
         cmocka_unit_test(test_console_file_none),
         cmocka_unit_test(test_clone_file_path),
