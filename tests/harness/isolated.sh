@@ -15,6 +15,7 @@
 #   VT_STATEDIR VT_MEMDIR VT_RUNDIR  product directories to replace by fresh,
 #                empty ones (tmpfs), e.g. /var/lib/virt-template
 #   VT_LIBVIRTD_LOG_FILTERS  libvirtd log_filters (default: see LOG_FILTERS)
+#   VT_ISOLATED_CGROUPS=1  let libvirtd use cgroups (default: off, see below)
 #   VT_CACHE_DIR  QEMU capabilities found by libvirtd are kept in
 #                VT_CACHE_DIR/libvirt-qemu-capabilities (default dir
 #                /var/cache/virt-template-test) for the next run: probing QEMU
@@ -86,11 +87,13 @@ mount_over() {
 }
 
 # Empty copy of directory tree $1 at $2: directories only, with their owners
-# and modes (libvirt expects e.g. /var/lib/libvirt/qemu owned by libvirt-qemu).
+# and modes (libvirt expects e.g. /var/lib/libvirt/qemu owned by libvirt-qemu),
+# minus the per-domain runtime directories of a running host libvirtd.
 copy_skeleton() {
 	mkdir -p "$2"
 	[ -d "$1" ] || return 0
-	(cd "$1" && find . -type d -print0 | cpio -0 -pdm --quiet "$2")
+	(cd "$1" && find . -name 'domain-*' -prune -o -type d -print0 |
+		cpio -0 -pdm --quiet "$2")
 }
 
 # The host's /etc/libvirt minus anything that would start or run on its own:
@@ -106,6 +109,13 @@ private_etc() {
 	fi
 	# libvirt's config parser takes the first of repeated keys: drop the host's.
 	sed -i -E '/^[[:space:]]*log_(filters|outputs|level)[[:space:]]*=/d' "$etc"/libvirtd.conf
+	# cgroupfs is shared by every libvirtd: a domain machine/qemu-<id>-<name>
+	# may already belong to the host's (or a concurrent run's) domain of the
+	# same name, and ours would join it and rewrite its settings. No cgroups.
+	if [ "${VT_ISOLATED_CGROUPS:-0}" != 1 ]; then
+		sed -i -E '/^[[:space:]]*cgroup_controllers[[:space:]]*=/d' "$etc"/qemu.conf
+		printf '\n# added by tests/harness/isolated.sh\ncgroup_controllers = [ ]\n' >>"$etc"/qemu.conf
+	fi
 	cat >>"$etc"/libvirtd.conf <<-EOF
 
 		# --- added by tests/harness/isolated.sh ---
