@@ -121,14 +121,23 @@ static int vt_store_unlink(const struct vt_dirs *dirs, enum vt_path_kind kind, c
 
 int vt_store_remove(const struct vt_dirs *dirs, const char *name, vt_error_t *err)
 {
-    /* Metadata goes first: a template without it no longer exists, so an
-     * interrupted removal never leaves something that looks usable. */
+    /* Metadata goes first: a template without it no longer loads, so an
+     * interrupted removal never leaves something usable (delete finishes it). */
     static const enum vt_path_kind order[] = {VT_PATH_META, VT_PATH_STATE, VT_PATH_XML,
                                               VT_PATH_MEM, VT_PATH_MEM_DIR, VT_PATH_STORE_DIR};
     for (size_t i = 0; i < VT_N_ELEMENTS(order); i++)
         if (vt_store_unlink(dirs, order[i], name, err) < 0)
             return -1;
     return 0;
+}
+
+/* Some filesystems leave d_type unknown: ask them then. */
+static bool vt_store_is_dir(DIR *d, const struct dirent *e)
+{
+    struct stat st;
+    if (e->d_type != DT_UNKNOWN)
+        return e->d_type == DT_DIR;
+    return fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
 static int vt_strcmp_p(const void *a, const void *b)
@@ -145,7 +154,7 @@ int vt_store_list(const struct vt_dirs *dirs, char ***names, vt_error_t *err)
         return vt_error_set(err, errno, "cannot read '%s'", dirs->state);
     for (struct dirent *e; d && (e = readdir(d));) {
         vt_autoerror vt_error_t ignored = NULL;
-        if (e->d_type != DT_DIR || vt_name_validate(e->d_name, "template", &ignored) < 0)
+        if (!vt_store_is_dir(d, e) || vt_name_validate(e->d_name, "template", &ignored) < 0)
             continue;
         char **bigger = realloc(list, (n + 2) * sizeof(char *));
         if (bigger == NULL || (bigger[n] = strdup(e->d_name)) == NULL) {

@@ -35,30 +35,14 @@ static const char *const vt_clone_drop_exprs[] = {
     "/domain/devices//alias[not(starts-with(@name, 'ua-'))]",
     "/domain/devices/interface/mac",
     "/domain/devices/interface/target[starts-with(@dev, 'vnet') or starts-with(@dev, 'macvtap')]",
+    "/domain/devices/interface/source/@portid",
+    "/domain/devices/interface[@type='network']/source/@bridge",
     "/domain/devices/*[@type='pty']/source",
     "/domain/devices/console/@tty",
     "/domain/devices/graphics[@autoport='yes']/@port",
     "/domain/devices/graphics[@autoport='yes']/@tlsPort",
     "/domain/devices/graphics[@autoport='yes']/@websocket",
 };
-
-/* Files a running domain writes: each clone gets its own. */
-static const char *const vt_clone_file_exprs =
-    "/domain/devices/*[@type='file']/source/@path | /domain/devices/*/log/@file";
-
-static int vt_xml_clone_files(struct vt_xml *x, const char *template_name, const char *clone,
-                              vt_error_t *err)
-{
-    vt_autoxpath xmlXPathObjectPtr res = NULL;
-    xmlNodeSetPtr set = vt_xml_find(x, vt_clone_file_exprs, &res);
-    for (int i = 0; set && i < set->nodeNr; i++) {
-        vt_autofree char *old = (char *)xmlNodeGetContent(set->nodeTab[i]);
-        vt_autofree char *new = old ? vt_xml_clone_file_path(old, template_name, clone) : NULL;
-        if (new == NULL || vt_xml_set_text(set->nodeTab[i], new, err) < 0)
-            return vt_error_set(err, ENOMEM, "cannot edit XML");
-    }
-    return 0;
-}
 
 static int vt_xml_clone_qemu_args(struct vt_xml *x, const char *clone, const struct vt_dirs *dirs,
                                   const char *mem_path, uint64_t bytes, vt_error_t *err)
@@ -102,7 +86,7 @@ int vt_xml_make_clone(const char *live, const char *template_name, const char *c
     if (genid)
         xmlNodeSetContent(genid, NULL);
     if (vt_xml_set_text(vt_xml_child(xmlDocGetRootElement(x.doc), "name"), clone, err) < 0 ||
-        vt_xml_clone_files(&x, template_name, clone, err) < 0 ||
+        vt_xml_rename_files(&x, template_name, clone, err) < 0 ||
         vt_xml_set_metadata(&x, "clone", template_name, err) < 0 ||
         vt_xml_clone_qemu_args(&x, clone, dirs, mem_path, memory_bytes, err) < 0)
         return -1;

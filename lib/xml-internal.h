@@ -53,6 +53,11 @@ int vt_xml_qemu_add_arg(xmlNodePtr cmdline, const char *value, vt_error_t *err);
 /* Removes the <qemu:arg> pairs virt-template added (recognised by value). */
 void vt_xml_qemu_strip_ours(struct vt_xml *x);
 
+/* Gives every per-domain file (file-backed chardev source, <log file>)
+ * the name vt_xml_clone_file_path makes for domain new_name. */
+int vt_xml_rename_files(struct vt_xml *x, const char *old_name, const char *new_name,
+                        vt_error_t *err);
+
 /* -object memory-backend-file for the guest RAM in `mem_path`. */
 int vt_xml_qemu_add_ram(xmlNodePtr cmdline, uint64_t bytes, const char *mem_path, bool share,
                         vt_error_t *err);

@@ -85,9 +85,15 @@ int vt_xml_make_template(const char *in, const char *name, const struct vt_dirs 
     vt_autofree char *mem_path = vt_path_template(dirs, VT_PATH_MEM, name, err);
     if (mem_path == NULL)
         return -1;
-    /* A new UUID: the template must never be confused with its source domain. */
-    vt_xml_remove_all(&x, "/domain/uuid | /domain/@id | /domain/currentMemory");
-    if (vt_xml_set_text(vt_xml_child(xmlDocGetRootElement(x.doc), "name"), name, err) < 0 ||
+    /* The source domain may run beside the template: a new UUID and MACs,
+     * and console files of its own. */
+    vt_xml_remove_all(&x, "/domain/uuid | /domain/@id | /domain/currentMemory | "
+                          "/domain/devices/interface/mac");
+    xmlNodePtr name_node = vt_xml_child(xmlDocGetRootElement(x.doc), "name");
+    vt_autofree char *source_name = name_node ? (char *)xmlNodeGetContent(name_node) : NULL;
+    if (source_name && *source_name && vt_xml_rename_files(&x, source_name, name, err) < 0)
+        return -1;
+    if (vt_xml_set_text(name_node, name, err) < 0 ||
         vt_xml_add_no_balloon(&x, err) < 0 || vt_xml_set_metadata(&x, "template", name, err) < 0)
         return -1;
     vt_xml_qemu_strip_ours(&x);

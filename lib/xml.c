@@ -270,6 +270,24 @@ int vt_xml_qemu_add_ram(xmlNodePtr cmdline, uint64_t bytes, const char *mem_path
     return 0;
 }
 
+/* Files a running domain writes: each domain gets its own. */
+static const char *const vt_domain_file_exprs =
+    "/domain/devices/*[@type='file']/source/@path | /domain/devices/*/log/@file";
+
+int vt_xml_rename_files(struct vt_xml *x, const char *old_name, const char *new_name,
+                        vt_error_t *err)
+{
+    vt_autoxpath xmlXPathObjectPtr res = NULL;
+    xmlNodeSetPtr set = vt_xml_find(x, vt_domain_file_exprs, &res);
+    for (int i = 0; set && i < set->nodeNr; i++) {
+        vt_autofree char *old = (char *)xmlNodeGetContent(set->nodeTab[i]);
+        vt_autofree char *new = old ? vt_xml_clone_file_path(old, old_name, new_name) : NULL;
+        if (new == NULL || vt_xml_set_text(set->nodeTab[i], new, err) < 0)
+            return vt_error_set(err, ENOMEM, "cannot edit XML");
+    }
+    return 0;
+}
+
 static int vt_xml_metadata_from_node(xmlNodePtr el, struct vt_xml_metadata *md, vt_error_t *err)
 {
     vt_autofree char *role = (char *)xmlGetProp(el, BAD_CAST "role");

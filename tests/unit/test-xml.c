@@ -262,7 +262,8 @@ static void test_clone_of_template_output(void **state)
     assert_int_equal(count(out, "value=\"-incoming\""), 1);
     assert_int_equal(count(out, "<vt:template"), 1);
     assert_int_equal(count(out, "<memballoon"), 1);
-    vt_test_assert_contains(out, "/var/log/libvirt/qemu/c1-seed-console.log");
+    /* seed-console.log became tmpl-console.log in the template, then c1-console.log. */
+    vt_test_assert_contains(out, "/var/log/libvirt/qemu/c1-console.log");
     /* Cloning the clone's XML again keeps one set of our arguments. */
     char *again = make_clone_of(out, "c2");
     assert_int_equal(count(again, "value=\"-chardev\""), 1);
