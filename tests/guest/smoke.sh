@@ -34,11 +34,11 @@ parse_args() {
 
 # example-domain.xml.in with the placeholders filled in and PARAMS appended.
 domain_xml() {
-	local kernel= initrd= line
+	local kernel='' initrd='' line
 	while IFS= read -r line; do
 		case "$line" in kernel=*) kernel=${line#*=} ;; initrd=*) initrd=${line#*=} ;; esac
 	done < <("$HERE/build-guest.sh" --print-paths)
-	[ -n "$kernel" ] && [ -n "$initrd" ] || die "build-guest.sh failed"
+	if [ -z "$kernel" ] || [ -z "$initrd" ]; then die "build-guest.sh failed"; fi
 	sed -e "s|@NAME@|$NAME|g" -e "s|@KERNEL@|$kernel|g" -e "s|@INITRD@|$initrd|g" \
 		-e "s|</cmdline>|${APPEND:+ $APPEND}</cmdline>|" \
 		"$HERE/example-domain.xml.in"
@@ -51,7 +51,7 @@ main() {
 	if [ -z "${VT_ISOLATED_SCRATCH:-}" ]; then
 		exec "$HERE/../harness/isolated.sh" -- "$HERE/smoke.sh" "$@"
 	fi
-	local t0 t1 t_ready= deadline=$((SECONDS + TIMEOUT))
+	local t0 t1 t_ready='' deadline=$((SECONDS + TIMEOUT))
 	XML=$(mktemp /tmp/vt-smoke.XXXXXX.xml)
 	trap 'virsh -q destroy "$NAME" >/dev/null 2>&1 || true; rm -f "$XML"' EXIT
 	domain_xml >"$XML"

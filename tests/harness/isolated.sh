@@ -23,12 +23,14 @@
 # Environment given to CMD:
 #   LIBVIRT_DEFAULT_URI=qemu:///system
 #   VT_ISOLATED_SCRATCH  scratch directory; libvirtd.log is in it
+
+# Teardown functions run from traps, which shellcheck cannot see.
+# shellcheck disable=SC2317
 set -euo pipefail
 
 ME=isolated
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
 URI=qemu:///system
-LIBVIRT_DIRS=(/run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt)
 READY_TIMEOUT=30
 # Debug for the qemu driver, hooks and the commands libvirtd runs; not the
 # capability probe (megabytes of QMP schema).
@@ -176,12 +178,14 @@ fix_kvm() {
 start_daemons() {
 	virtlogd -d -p "$SCRATCH/virtlogd.pid"
 	libvirtd -d -p "$SCRATCH/libvirtd.pid"
-	local i
+	local i pid
+	pid=$(<"$SCRATCH/libvirtd.pid")
 	for ((i = 0; i < READY_TIMEOUT * 5; i++)); do
 		virsh -q -c "$URI" version >/dev/null 2>&1 && return 0
+		[ -d "/proc/$pid" ] || break
 		sleep 0.2
 	done
-	say "libvirtd did not answer within ${READY_TIMEOUT}s; see $SCRATCH/libvirtd.log"
+	say "libvirtd did not answer (${READY_TIMEOUT}s); use --keep and see libvirtd.log"
 	return 1
 }
 
