@@ -54,3 +54,13 @@ expect_clean_failure() {
 first_tick() { grep -m1 -o 'VT-TICK [0-9]*' "$1" | cut -d' ' -f2; }
 last_tick() { grep -o 'VT-TICK [0-9]*' "$1" | tail -n 1 | cut -d' ' -f2; }
 token_of() { sed -n 's/.*VT-READY token=\([0-9a-f]*\).*/\1/p' "$1" | head -n 1; }
+
+# Sends a command line to the guest of running domain $1 on its serial pty.
+guest_command() {
+	local pty
+	pty=$(virsh ttyconsole "$1")
+	[ -c "$pty" ] || { echo "domain $1 has no console pty" >&2; return 1; }
+	# QEMU's pty chardev notices a connected reader by polling about once a
+	# second and drops input until then: hold the pty open around the write.
+	{ sleep 1.2; printf '%s\n' "$2"; sleep 1; } >"$pty"
+}

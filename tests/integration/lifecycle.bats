@@ -103,8 +103,12 @@ setup_file() {
 	# memory asked for on the console), then stop.
 	for c in $CLONES; do
 		wait_for_file_match "$(console_log "$c")" "VT-TICK" 30
+		guest_command "$c" "write 32"
 	done
-	for c in $CLONES; do virsh destroy "$c"; done
+	for c in $CLONES; do
+		wait_for_file_match "$(console_log "$c")" "VT-WROTE 32" 60
+		virsh destroy "$c"
+	done
 	[ "$(sha256sum <"$VT_MEMDIR/$T/memory")" = "$(cat "$BATS_FILE_TMPDIR/mem.sha")" ]
 }
 
