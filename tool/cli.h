@@ -31,6 +31,7 @@ int vt_cmd_clone(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
 int vt_cmd_list(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
 int vt_cmd_info(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
 int vt_cmd_delete(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
+int vt_cmd_stats(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
 
 /* Opens cli->conn on first use. */
 int vt_cli_connect(struct vt_cli *cli, vt_error_t *err);

@@ -22,6 +22,7 @@ static const struct vt_command vt_commands[] = {
     {"list", vt_cmd_list, "list [--json]"},
     {"info", vt_cmd_info, "info TEMPLATE [--json]"},
     {"delete", vt_cmd_delete, "delete TEMPLATE [--force]"},
+    {"stats", vt_cmd_stats, "stats [TEMPLATE] [--json]"},
 };
 
 static void vt_usage(FILE *out)

@@ -1,0 +1,92 @@
+#include "stats.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "meta.h"
+#include "store.h"
+#include "virt.h"
+
+static int vt_stats_pid(const char *name, pid_t *pid, vt_error_t *err)
+{
+    vt_autofree char *path = NULL, *text = NULL;
+    if (asprintf(&path, "%s/%s.pid", VT_LIBVIRT_QEMU_RUNDIR, name) < 0)
+        return vt_error_set(err, ENOMEM, "stats");
+    if (vt_file_read(path, 64, &text, NULL, err) < 0)
+        return vt_error_prefix(err, "cannot find the QEMU process of '%s'", name);
+    char *end = NULL;
+    long n = strtol(text, &end, 10);
+    if (n <= 0 || end == text)
+        return vt_error_set(err, 0, "bad pid file '%s'", path);
+    *pid = (pid_t)n;
+    return 0;
+}
+
+/* Adds domain `name` if libvirt says it runs. */
+static int vt_stats_add(virConnectPtr conn, struct vt_template_stats *s, const char *name,
+                        const char *role, const char *mem_path, vt_error_t *err)
+{
+    vt_autodomain virDomainPtr dom = virDomainLookupByName(conn, name);
+    if (dom == NULL || virDomainIsActive(dom) != 1)
+        return 0;
+    struct vt_domain_memory d = {.role = role};
+    if (vt_stats_pid(name, &d.pid, err) < 0 || vt_memstat_read(d.pid, mem_path, &d.mem, err) < 0) {
+        if (virDomainIsActive(dom) == 1)
+            return -1;
+        vt_error_free(err); /* it stopped meanwhile: not running, not counted */
+        return 0;
+    }
+    struct vt_domain_memory *bigger = realloc(s->domains, (s->count + 1) * sizeof(*bigger));
+    if (bigger == NULL || (d.name = strdup(name)) == NULL) {
+        s->domains = bigger ? bigger : s->domains;
+        return vt_error_set(err, ENOMEM, "stats");
+    }
+    s->domains = bigger;
+    s->domains[s->count++] = d;
+    s->total_pss += d.mem.pss;
+    s->independent += d.mem.overhead + d.mem.ram_rss;
+    return 0;
+}
+
+static uint64_t vt_stats_file_resident(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 ? (uint64_t)st.st_blocks * 512 : 0;
+}
+
+int vt_stats_collect(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
+                     struct vt_template_stats *s, vt_error_t *err)
+{
+    *s = (struct vt_template_stats){0};
+    struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
+    vt_autostrv char **clones = NULL;
+    if (vt_store_load(dirs, name, &meta, err) < 0 || vt_virt_list_clones(conn, name, &clones, err) < 0)
+        return -1;
+    vt_autofree char *mem_path = vt_path_template(dirs, VT_PATH_MEM, name, err);
+    if (mem_path == NULL || (s->name = strdup(name)) == NULL)
+        return -1;
+    s->memory_bytes = meta.memory_bytes;
+    s->file_resident = vt_stats_file_resident(mem_path);
+    int rc = meta.state == VT_TEMPLATE_BOOTING
+                 ? vt_stats_add(conn, s, name, "template", mem_path, err)
+                 : 0;
+    for (char **c = clones; rc == 0 && *c; c++)
+        rc = vt_stats_add(conn, s, *c, "clone", mem_path, err);
+    if (rc < 0)
+        vt_stats_clear(s);
+    return rc;
+}
+
+void vt_stats_clear(struct vt_template_stats *s)
+{
+    for (size_t i = 0; i < s->count; i++)
+        free(s->domains[i].name);
+    free(s->domains);
+    free(s->name);
+    *s = (struct vt_template_stats){0};
+}
