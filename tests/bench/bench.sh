@@ -1,0 +1,656 @@
+#!/bin/bash
+# The virt-template benchmark: virt-template's templates and clones side by
+# side with what a libvirt user does instead, measured in one run against the
+# private libvirtd of tests/harness/isolated.sh and the bundled test guest.
+#
+# Usage: bench.sh [--smoke] [--reps N] [--out DIR]
+#   --smoke    1 repetition, the 100m size only, small counts (~2 minutes)
+#   --reps N   repetitions of every timed figure (default 5)
+#   --out DIR  where results.json, results.md and plot.png go (default bench-out)
+# Run as root (exit 77 otherwise); `make bench` runs it with the build's paths.
+#
+# Environment (make sets them; the defaults are those of a default build):
+#   VT_SRCDIR VT_BUILDDIR  source and build trees (default: this checkout)
+#   VT_STATEDIR VT_MEMDIR VT_RUNDIR VT_CONSOLE_LOGDIR  the configured dirs
+#   VT_BENCH_LOG_FILTERS  libvirtd log filters while measuring (default 3:*)
+#
+# What is measured, at two sizes ("100m": 256 MiB guest filling 100 MB before
+# its ready marker; "1g": 1400 MiB guest filling 1000 MB):
+#   cold      virsh create of a plain guest -> VT-READY on its console
+#   save/restore  virsh save (time, file size), virsh restore (-> running)
+#   floor     virsh create --paused of the same plain domain (-> returns)
+#   template  virt-template save (wall time), save_ms and state size from info
+#   clone     virsh start CLONE (-> returns running) and -> its next VT-TICK
+#   memory    (100m) total PSS of 1..20 running clones against 1..20 restored
+#             copies; each copy is a plain guest booted, saved with virsh save
+#             and restored from its own file, since one save image cannot be
+#             restored twice (restore keeps the UUID; a new one fails the ABI
+#             check), so that is what a libvirt user has to do
+#   storm     (100m) 50 clones started by `virsh start` with 2 and 4 in
+#             parallel (xargs -P), against 50 `virsh create --paused` of plain
+#             domains with the same parallelism: starts per second
+# Times are wall clock around whole virsh/virt-template commands, from bash's
+# EPOCHREALTIME (the same clock as date +%s%N, without forking date). Console
+# markers are polled every 20 ms (100 ms while a 1g guest fills its RAM).
+set -euo pipefail
+export LC_ALL=C # EPOCHREALTIME must use '.' as its decimal point
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
+: "${VT_SRCDIR:=$(cd "$HERE/../.." && pwd)}"
+: "${VT_BUILDDIR:=$VT_SRCDIR}"
+: "${VT_STATEDIR:=/var/lib/virt-template}"
+: "${VT_MEMDIR:=/dev/shm/virt-template}"
+: "${VT_RUNDIR:=/run/virt-template}"
+: "${VT_CONSOLE_LOGDIR:=/var/log/libvirt/qemu}"
+export VT_SRCDIR VT_BUILDDIR VT_STATEDIR VT_MEMDIR VT_RUNDIR VT_CONSOLE_LOGDIR
+
+SMOKE=0
+REPS=5
+OUT=bench-out
+INSIDE=0
+
+# Guest sizes: memory (MiB) and the MB the guest fills before VT-READY.
+declare -A SIZE_MIB=([100m]=256 [1g]=1400)
+declare -A SIZE_FILL=([100m]=100 [1g]=1000)
+SIZES=(100m 1g)
+MEM_COUNTS=(1 5 10 20) # clone / restored-copy counts on the memory curve
+STORM_N=50
+STORM_PAR=(2 4)
+PREFIX=vtb # every domain of the benchmark starts with this
+
+usage() { sed -n '6,9s/^# \{0,1\}//p' "$SELF"; }
+say() { echo "bench: $*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+parse_args() {
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--smoke) SMOKE=1 ;;
+		--reps) if [ $# -lt 2 ] || ! [[ $2 =~ ^[1-9][0-9]*$ ]]; then usage >&2; exit 2; fi
+			REPS=$2; shift ;;
+		--out) [ $# -ge 2 ] || { usage >&2; exit 2; }
+			OUT=$2; shift ;;
+		--inside) INSIDE=1 ;;
+		-h | --help) usage; exit 0 ;;
+		*) usage >&2; exit 2 ;;
+		esac
+		shift
+	done
+	if [ "$SMOKE" = 1 ]; then
+		REPS=1 SIZES=(100m) MEM_COUNTS=(1 3) STORM_N=4
+	fi
+}
+
+# --- timing and records --------------------------------------------------------
+
+# Clock: t=${EPOCHREALTIME/./} is microseconds now, read without a fork (a
+# $(...) would fork between the command and the clock).
+
+# timed VAR CMD...: run CMD, set VAR to its wall time in ms.
+timed() {
+	local -n _ms=$1
+	shift
+	local t0=${EPOCHREALTIME/./}
+	"$@"
+	_ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
+}
+
+# rec SECTION KEY VALUE: one raw figure; results.json is built from these.
+rec() {
+	printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$OUT/raw.tsv"
+	say "  $1 $2 = $3"
+}
+
+# meta KEY VALUE: a string about the run (versions, load), for results.json.
+meta() { printf '%s\t%s\n' "$1" "$2" >>"$OUT/meta.tsv"; }
+
+# --- outside the isolated libvirtd -------------------------------------------
+
+# gnuplot draws the plot, jq builds the JSON; install them the way the
+# project's other scripts install packages (Debian, root).
+ensure_tools() {
+	local missing=()
+	command -v jq >/dev/null || missing+=(jq)
+	command -v gnuplot >/dev/null || missing+=(gnuplot-nox)
+	[ ${#missing[@]} = 0 ] && return 0
+	say "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
+		{ apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; } ||
+		die "cannot install ${missing[*]}"
+}
+
+# How busy the machine is besides us: other engineers' tests share it.
+record_noise() {
+	meta "loadavg_$1" "$(cut -d' ' -f1-3 /proc/loadavg)"
+	meta "other_qemu_processes_$1" "$(pgrep -c -f '^/usr/bin/qemu-system' || true)"
+	meta "mem_available_kib_$1" "$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)"
+}
+
+outside() {
+	[ "$(id -u)" = 0 ] || { say "SKIP: must run as root (a private libvirtd)"; exit 77; }
+	if [ ! -x "$VT_BUILDDIR/virt-template" ] || [ ! -x "$VT_BUILDDIR/virt-template-hook" ]; then
+		die "build virt-template first (no $VT_BUILDDIR/virt-template)"
+	fi
+	ensure_tools
+	mkdir -p "$OUT"
+	OUT=$(cd "$OUT" && pwd)
+	rm -f "$OUT"/raw.tsv "$OUT"/meta.tsv "$OUT"/results.json "$OUT"/results.md "$OUT"/plot.png
+	"$VT_SRCDIR/tests/guest/build-guest.sh"
+	eval "$("$VT_SRCDIR/tests/guest/build-guest.sh" --print-paths | sed 's/^/export VT_GUEST_/')"
+	export VIRT_TEMPLATE_DATADIR="$VT_SRCDIR/xml-templates"
+	export PATH="$VT_BUILDDIR:$PATH"
+	# libvirtd's debug log (the harness default) costs every start some time:
+	# measure with warnings only; profile_clone_start turns debug on briefly.
+	export VT_LIBVIRTD_LOG_FILTERS=${VT_BENCH_LOG_FILTERS:-3:*}
+
+	local start=$SECONDS args=(--reps "$REPS" --out "$OUT")
+	[ "$SMOKE" = 0 ] || args+=(--smoke)
+	meta started "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	meta source_commit "$(git -C "$VT_SRCDIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	meta host "$(nproc) cores, $(awk '/^MemTotal:/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
+	record_noise start
+	"$VT_SRCDIR/tests/harness/isolated.sh" --hook "$VT_BUILDDIR/virt-template-hook" -- \
+		bash "$SELF" --inside "${args[@]}"
+	record_noise end
+	meta duration_s $((SECONDS - start))
+	report
+}
+
+# --- inside: domains and consoles ----------------------------------------------
+
+console_of() { echo "/var/log/libvirt/qemu/$1-console.log"; }
+
+# The console log file of running or defined domain $1, from its XML.
+console_from_xml() {
+	virsh dumpxml "$1" | sed -n "s|.*<log file='\([^']*\)'.*|\1|p" | head -n 1
+}
+
+# VT_GUEST_kernel and VT_GUEST_initrd come from build-guest.sh (eval in outside).
+# shellcheck disable=SC2154
+# Plain domain XML: name $1, memory $2 MiB, fill $3 MB; the shape
+# virt-template create gives a template, minus the memory file.
+plain_xml() {
+	sed -e "s|<name>template</name>|<name>$1</name>|" -e "s|type='kvm'|type='qemu'|" \
+		-e "s|<memory unit='MiB'>[0-9]*</memory>|<memory unit='MiB'>$2</memory>|" \
+		-e "s|/boot/vmlinuz|$VT_GUEST_kernel|" -e "s|/boot/initrd.img|$VT_GUEST_initrd|" \
+		-e "s|<cmdline>console=ttyS0</cmdline>|<cmdline>$(guest_cmdline "$3")</cmdline>|" \
+		-e "s|/var/log/libvirt/qemu/template-console.log|$(console_of "$1")|" \
+		"$VIRT_TEMPLATE_DATADIR/kernel-initrd.xml"
+}
+
+guest_cmdline() { echo "console=ttyS0 quiet panic=-1 vt.fill=$1"; }
+
+# wait_console FILE ERE TIMEOUT_S INTERVAL_S: poll until FILE has a line
+# matching ERE; sets WAIT_US to the time (us) it was seen.
+WAIT_US=0
+wait_console() {
+	local file=$1 re=$2 deadline=$((SECONDS + $3)) interval=$4
+	until grep -Eq -- "$re" "$file" 2>/dev/null; do
+		[ "$SECONDS" -lt "$deadline" ] ||
+			die "no '$re' in $file after $3 s; console: $(tail -n 5 "$file" 2>/dev/null | tr '\n' '|')"
+		sleep "$interval"
+	done
+	WAIT_US=${EPOCHREALTIME/./}
+}
+
+# A guest that could not fill its RAM would make the sizes meaningless.
+check_fill() {
+	! grep -q VT-FILL-FAILED "$1" || die "guest could not fill its RAM: $(grep VT-FILL "$1")"
+}
+
+ready_interval() { if [ "$1" = 1g ]; then echo 0.1; else echo 0.02; fi; }
+
+domain_state() { virsh domstate "$1" 2>/dev/null | head -n 1; }
+
+expect_running() {
+	[ "$(domain_state "$1")" = running ] || die "$1 is '$(domain_state "$1")', not running"
+}
+
+pss_kib() { awk '/^Pss:/ {print $2}' "/proc/$(<"/run/libvirt/qemu/$1.pid")/smaps_rollup"; }
+
+# Between phases: nothing of ours may be left, and memory must come back.
+assert_clean() {
+	local left
+	left=$(virsh list --all --name | sed '/^$/d')
+	[ -z "$left" ] || die "after $1, domains are left: $(echo "$left" | tr '\n' ' ')"
+	[ -z "$(find "$VT_STATEDIR" -mindepth 1 -maxdepth 1 ! -name .lock 2>/dev/null)" ] ||
+		die "after $1, templates are left in $VT_STATEDIR"
+	meta "mem_available_kib_after_$1" "$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)"
+}
+
+# Parallel destroy: a storm leaves up to 50 domains running.
+destroy_all() {
+	local doms
+	doms=$(virsh list --name | grep "^$PREFIX" || true)
+	[ -z "$doms" ] || echo "$doms" | xargs -P 4 -n 1 virsh -q destroy >/dev/null
+}
+
+# virt-template create (no wait) + wait for VT-READY: the template ready to save.
+boot_template() {
+	local t=$1 size=$2 log
+	virt-template -q create "$t" --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" \
+		--virt-type qemu --memory "${SIZE_MIB[$size]}" --cmdline "$(guest_cmdline "${SIZE_FILL[$size]}")"
+	log=$(console_from_xml "$t")
+	wait_console "$log" 'VT-READY' 900 "$(ready_interval "$size")"
+	check_fill "$log"
+}
+
+# JSON field $2 (an integer) of `virt-template info $1 --json`.
+info_field() { virt-template info "$1" --json | jq -r ".$2"; }
+
+# --- inside: phases ------------------------------------------------------------
+
+# cold boot -> VT-READY, then virsh save / restore of that same guest.
+phase_cold_save_restore() {
+	local size=$1 r name xml file ms bytes log
+	say "[$size] cold boot, virsh save, virsh restore"
+	for ((r = 1; r <= REPS; r++)); do
+		name=$PREFIX-cold-$size-$r xml=$WORK/$name.xml file=$WORK/$name.save
+		log=$(console_of "$name")
+		plain_xml "$name" "${SIZE_MIB[$size]}" "${SIZE_FILL[$size]}" >"$xml"
+		local t0=${EPOCHREALTIME/./}
+		virsh -q create "$xml" >/dev/null
+		wait_console "$log" 'VT-READY' 900 "$(ready_interval "$size")"
+		rec "$size" cold_ready_ms $(((WAIT_US - t0) / 1000))
+		check_fill "$log"
+		timed ms virsh -q save "$name" "$file" >/dev/null
+		bytes=$(stat -c %s "$file")
+		rec "$size" libvirt_save_ms "$ms"
+		rec "$size" libvirt_save_bytes "$bytes"
+		# The image is still in the page cache: libvirt's best case.
+		timed ms virsh -q restore "$file" >/dev/null
+		expect_running "$name"
+		rec "$size" libvirt_restore_ms "$ms"
+		# For comparison with virt-template save, which ends in a destroy.
+		timed ms virsh -q destroy "$name" >/dev/null
+		rec "$size" libvirt_destroy_ms "$ms"
+		rm -f "$file"
+	done
+	assert_clean "cold-$size"
+}
+
+# The least a libvirt-managed start costs: QEMU up, nothing run.
+phase_floor() {
+	local size=$1 r name xml ms
+	say "[$size] floor: virsh create --paused"
+	for ((r = 1; r <= REPS; r++)); do
+		name=$PREFIX-floor-$size-$r xml=$WORK/$name.xml
+		plain_xml "$name" "${SIZE_MIB[$size]}" "${SIZE_FILL[$size]}" >"$xml"
+		timed ms virsh -q create --paused "$xml" >/dev/null
+		[ "$(domain_state "$name")" = paused ] || die "$name is not paused"
+		rec "$size" floor_create_paused_ms "$ms"
+		virsh -q destroy "$name" >/dev/null
+	done
+	assert_clean "floor-$size"
+}
+
+# start_clone SIZE CLONE: virsh start -> running, and -> the next VT-TICK.
+start_clone() {
+	local size=$1 c=$2 log t0 ms
+	log=$(console_from_xml "$c")
+	rm -f "$log"
+	t0=${EPOCHREALTIME/./}
+	virsh -q start "$c" >/dev/null
+	ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
+	expect_running "$c"
+	wait_console "$log" 'VT-TICK' 60 0.02
+	rec "$size" clone_start_running_ms "$ms"
+	rec "$size" clone_start_tick_ms $(((WAIT_US - t0) / 1000))
+	! grep -q VT-BOOT "$log" || die "clone $c booted instead of resuming"
+}
+
+# One template per repetition: boot, virt-template save, then one clone start.
+phase_template_clone() {
+	local size=$1 r t c ms
+	say "[$size] virt-template save, clone start"
+	for ((r = 1; r <= REPS; r++)); do
+		t=$PREFIX-t-$size-$r c=$PREFIX-c-$size-$r
+		boot_template "$t" "$size"
+		timed ms virt-template -q save "$t"
+		rec "$size" template_save_wall_ms "$ms"
+		rec "$size" template_save_ms "$(info_field "$t" save_ms)"
+		rec "$size" template_state_bytes "$(info_field "$t" state_bytes)"
+		virt-template -q clone "$t" "$c" >/dev/null
+		start_clone "$size" "$c"
+		if [ "$r" = 1 ] && [ "$size" = 100m ]; then profile_clone_start "$t"; fi
+		virsh -q destroy "$c" >/dev/null
+		virt-template -q delete --force "$t"
+	done
+	assert_clean "template-$size"
+}
+
+# Where a clone start's time goes: libvirtd's debug log (qemu driver, hooks,
+# commands) for one more start, kept as profile-clone-start.log in --out.
+# Not a measured figure: debug logging itself slows libvirtd down.
+profile_clone_start() {
+	local t=$1 c=$PREFIX-prof log=$VT_ISOLATED_SCRATCH/libvirtd.log mark
+	command -v virt-admin >/dev/null || return 0
+	virt-template -q clone "$t" "$c" >/dev/null
+	mark=$(wc -l <"$log")
+	virt-admin -q daemon-log-filters "1:qemu 1:util.hook 1:util.command 3:qemu.qemu_capabilities 3:*" >/dev/null
+	local t0=${EPOCHREALTIME/./}
+	virsh -q start "$c" >/dev/null
+	local t1=${EPOCHREALTIME/./}
+	virt-admin -q daemon-log-filters "$VT_LIBVIRTD_LOG_FILTERS" >/dev/null
+	{
+		echo "# virsh start $c: $(((t1 - t0) / 1000)) ms with debug logging;" \
+			"start $(date -u -d "@${t0:0:10}.${t0:10}" +%T.%6N) end $(date -u -d "@${t1:0:10}.${t1:10}" +%T.%6N) (UTC)"
+		tail -n +"$((mark + 1))" "$log"
+	} >"$OUT/profile-clone-start.log"
+	virsh -q destroy "$c" >/dev/null
+	virsh -q undefine "$c" >/dev/null
+}
+
+# pss_total DOMAIN...: sum of the QEMU processes' PSS (KiB).
+pss_total() {
+	local d sum=0
+	for d in "$@"; do sum=$((sum + $(pss_kib "$d"))); done
+	echo "$sum"
+}
+
+# Memory of N clones of one template, measured at each count on the curve.
+phase_memory_clones() {
+	local t=$PREFIX-mem n=${MEM_COUNTS[-1]} i c log running=() k=0
+	say "[100m] memory: $n clones"
+	boot_template "$t" 100m
+	virt-template -q save "$t"
+	virt-template -q clone "$t" --count "$n" --prefix "$PREFIX-m" >/dev/null
+	for ((i = 1; i <= n; i++)); do
+		c=$PREFIX-m$i
+		log=$(console_from_xml "$c")
+		virsh -q start "$c" >/dev/null
+		wait_console "$log" 'VT-TICK' 60 0.02
+		running+=("$c")
+		if [ "$i" = "${MEM_COUNTS[k]}" ]; then
+			sleep 2 # every guest has run a little, as a user's would
+			rec 100m "clones_total_pss_kib_n$i" "$(pss_total "${running[@]}")"
+			k=$((k + 1))
+		fi
+	done
+	for c in "${running[@]}"; do rec 100m clone_pss_kib_each "$(pss_kib "$c")"; done
+	# The template's RAM file stays in tmpfs whether or not a clone maps a
+	# page: PSS counts only mapped pages, so an upper bound adds it all.
+	rec 100m template_file_kib "$(($(stat -c '%b * %B' "$VT_MEMDIR/$t/memory") / 1024))"
+	destroy_all
+	virt-template -q delete --force "$t"
+	assert_clean memory-clones
+}
+
+# Memory of N restored copies: N plain guests booted (together), each saved
+# to its own image and restored from it, measured at each count on the curve.
+phase_memory_restored() {
+	local n=${MEM_COUNTS[-1]} i d xml log k=0 running=()
+	say "[100m] memory: $n restored copies (boot $n, save each, restore each)"
+	for ((i = 1; i <= n; i++)); do
+		d=$PREFIX-r$i xml=$WORK/$d.xml
+		plain_xml "$d" "${SIZE_MIB[100m]}" "${SIZE_FILL[100m]}" >"$xml"
+		virsh -q create "$xml" >/dev/null
+	done
+	for ((i = 1; i <= n; i++)); do
+		log=$(console_of "$PREFIX-r$i")
+		wait_console "$log" 'VT-READY' 900 0.1
+		check_fill "$log"
+	done
+	for ((i = 1; i <= n; i++)); do
+		virsh -q save "$PREFIX-r$i" "$WORK/$PREFIX-r$i.save" >/dev/null
+	done
+	for ((i = 1; i <= n; i++)); do
+		d=$PREFIX-r$i
+		virsh -q restore "$WORK/$d.save" >/dev/null
+		expect_running "$d"
+		running+=("$d")
+		if [ "$i" = "${MEM_COUNTS[k]}" ]; then
+			sleep 2
+			rec 100m "restored_total_pss_kib_n$i" "$(pss_total "${running[@]}")"
+			k=$((k + 1))
+		fi
+	done
+	for d in "${running[@]}"; do rec 100m restored_pss_kib_each "$(pss_kib "$d")"; done
+	destroy_all
+	rm -f "$WORK"/*.save
+	assert_clean memory-restored
+}
+
+# storm_run NAMES_FILE PAR CMD...: CMD NAME for every name, PAR at a time;
+# prints starts per second. xargs exits non-zero if any CMD failed.
+storm_run() {
+	local names=$1 par=$2 t0 us
+	shift 2
+	t0=${EPOCHREALTIME/./}
+	xargs -P "$par" -n 1 "$@" <"$names" >/dev/null || die "storm: a start failed ($*)"
+	us=$((${EPOCHREALTIME/./} - t0))
+	awk -v n="$(wc -l <"$names")" -v us="$us" 'BEGIN { printf "%.3f", n / (us / 1e6) }'
+}
+
+# 50 clone starts against 50 create --paused, alternating so that the
+# machine's background load falls on both alike.
+phase_storm() {
+	local t=$PREFIX-storm n=$STORM_N p r i rate
+	say "[100m] storm: $n starts, parallelism ${STORM_PAR[*]}"
+	boot_template "$t" 100m
+	virt-template -q save "$t"
+	virt-template -q clone "$t" --count "$n" --prefix "$PREFIX-s" >/dev/null
+	: >"$WORK/clones.list"
+	: >"$WORK/plain.list"
+	for ((i = 1; i <= n; i++)); do
+		echo "$PREFIX-s$i" >>"$WORK/clones.list"
+		plain_xml "$PREFIX-p$i" "${SIZE_MIB[100m]}" "${SIZE_FILL[100m]}" >"$WORK/$PREFIX-p$i.xml"
+		echo "$WORK/$PREFIX-p$i.xml" >>"$WORK/plain.list"
+	done
+	for p in "${STORM_PAR[@]}"; do
+		for ((r = 1; r <= REPS; r++)); do
+			rate=$(storm_run "$WORK/clones.list" "$p" virsh -q start)
+			[ "$(virsh list --name --state-running | grep -c "^$PREFIX-s")" = "$n" ] ||
+				die "storm: not every clone is running"
+			rec 100m "storm_p${p}_clone_starts_per_s" "$rate"
+			destroy_all
+			rate=$(storm_run "$WORK/plain.list" "$p" virsh -q create --paused)
+			rec 100m "storm_p${p}_create_paused_per_s" "$rate"
+			destroy_all
+		done
+	done
+	virt-template -q delete --force "$t"
+	assert_clean storm
+}
+
+inside() {
+	: "${VT_GUEST_kernel:?} ${VT_GUEST_initrd:?}" # exported by outside()
+	WORK=$VT_ISOLATED_SCRATCH/bench # save images and XML: removed with the scratch
+	mkdir -p "$WORK"
+	meta libvirt "libvirt $(libvirtd --version | awk '{print $NF}')"
+	meta qemu "$(virsh version | sed -n 's/^Running hypervisor: //p')"
+	meta ksm_run "$(cat /sys/kernel/mm/ksm/run 2>/dev/null || echo n/a)"
+	local size
+	for size in "${SIZES[@]}"; do
+		phase_cold_save_restore "$size"
+		phase_floor "$size"
+		phase_template_clone "$size"
+	done
+	phase_memory_clones
+	phase_memory_restored
+	phase_storm
+}
+
+# --- report: results.json, results.md, plot.png --------------------------------
+
+# results.json: every raw figure with its median, the run's metadata and the
+# issue's ratios P1..P5 (computed from medians).
+make_json() {
+	local metajson
+	metajson=$(jq -R -s '[split("\n")[] | select(length > 0) | split("\t") | {key: .[0], value: .[1]}] | from_entries' \
+		"$OUT/meta.tsv")
+	jq -R -s --argjson meta "$metajson" --argjson reps "$REPS" --argjson smoke "$SMOKE" \
+		--argjson counts "$(printf '%s\n' "${MEM_COUNTS[@]}" | jq -s .)" \
+		--argjson par "$(printf '%s\n' "${STORM_PAR[@]}" | jq -s .)" --argjson storm_n "$STORM_N" '
+		def median: sort | if length == 0 then null
+			elif length % 2 == 1 then .[(length - 1) / 2]
+			else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+		def ratio($a; $b): if $a == null or $b == null or $b == 0 then null else $a / $b end;
+		def target($v; $op; $t; $what):
+			{value: $v, target: "\($op) \($t)", what: $what,
+			 met: (if $v == null then null elif $op == "<=" then $v <= $t else $v >= $t end)};
+		[split("\n")[] | select(length > 0) | split("\t") | {s: .[0], k: .[1], v: (.[2] | tonumber)}]
+		| group_by(.s)
+		| map({key: .[0].s, value: (group_by(.k)
+			| map({key: .[0].k, value: {raw: map(.v), median: (map(.v) | median)}}) | from_entries)})
+		| from_entries as $f
+		| ($counts[-1]) as $n
+		| {
+			meta: ($meta + {reps: $reps, smoke: ($smoke == 1), memory_counts: $counts,
+				storm_starts: $storm_n, storm_parallelism: $par,
+				sizes: {"100m": {memory_mib: 256, fill_mb: 100}, "1g": {memory_mib: 1400, fill_mb: 1000}}}),
+			figures: $f,
+			ratios: {
+				P1: target(ratio($f["100m"].clone_start_running_ms.median; $f["100m"].floor_create_paused_ms.median);
+					"<="; 1.10; "clone start (-> running) / virsh create --paused, 100m"),
+				P1_1g: target(ratio($f["1g"].clone_start_running_ms.median; $f["1g"].floor_create_paused_ms.median);
+					"<="; 1.10; "clone start (-> running) / virsh create --paused, 1g (extra)"),
+				P2: target(ratio($f["1g"].clone_start_running_ms.median; $f["100m"].clone_start_running_ms.median);
+					"<="; 1.10; "clone start (-> running) 1g / 100m"),
+				P3: target(ratio($f["1g"].template_save_wall_ms.median; $f["1g"].libvirt_save_ms.median);
+					"<="; 0.05; "virt-template save / virsh save, 1g"),
+				P3_freeze: target(ratio($f["1g"].template_save_ms.median; $f["1g"].libvirt_save_ms.median);
+					"<="; 0.05; "virt-template save_ms (freeze, without the destroy) / virsh save, 1g (extra)"),
+				P4: target(ratio($f["100m"]["clones_total_pss_kib_n\($n)"].median; $f["100m"]["restored_total_pss_kib_n\($n)"].median);
+					"<="; 0.35; "total PSS of \($n) clones / \($n) restored copies, 100m"),
+				P4_with_file: target(ratio(($f["100m"]["clones_total_pss_kib_n\($n)"].median // null) as $c
+						| if $c == null or $f["100m"].template_file_kib == null then null
+						  else $c + $f["100m"].template_file_kib.median end;
+						$f["100m"]["restored_total_pss_kib_n\($n)"].median);
+					"<="; 0.35; "as P4, plus the whole template RAM file in tmpfs (extra, upper bound)"),
+				P5: target([$par[] as $p | ratio($f["100m"]["storm_p\($p)_clone_starts_per_s"].median;
+						$f["100m"]["storm_p\($p)_create_paused_per_s"].median)] | if any(. == null) then null else min end;
+					">="; 0.9; "storm throughput clones / create --paused (worst of parallelism \($par | map(tostring) | join(", ")))")
+			}
+		}' "$OUT/raw.tsv" >"$OUT/results.json"
+}
+
+# jq on results.json, with "-" for a missing figure.
+q() { jq -r "$1 // \"-\"" "$OUT/results.json"; }
+# med SECTION KEY [FACTOR [DECIMALS]]: a median, scaled and rounded (1 decimal).
+med() {
+	q ".figures[\"$1\"].$2.median | if type == \"number\" then (. * ${3:-1} * pow(10; ${4:-1}) | round) / pow(10; ${4:-1}) else . end"
+}
+
+make_md() {
+	local n=${MEM_COUNTS[-1]} c p
+	{
+		echo "# virt-template benchmark"
+		echo
+		echo "$(q .meta.started), $(q .meta.host), $(q .meta.libvirt), $(q .meta.qemu); TCG (type='qemu')," \
+			"1 vCPU; medians of $REPS repetition(s); run took $(q .meta.duration_s) s;" \
+			"load average $(q .meta.loadavg_start) at start, $(q .meta.loadavg_end) at end (shared machine)."
+		echo
+		echo "| measure (median) | 100m: 256 MiB, 100 MB filled | 1g: 1400 MiB, 1000 MB filled |"
+		echo "|---|---|---|"
+		row() { echo "| $1 | $(med 100m "$2" "${3:-1}") | $(med 1g "$2" "${3:-1}") |"; }
+		row "cold: virsh create → VT-READY (ms)" cold_ready_ms
+		row "virsh save (ms)" libvirt_save_ms
+		row "virsh save file (MiB)" libvirt_save_bytes 0.00000095367431640625
+		row "virsh restore → running (ms)" libvirt_restore_ms
+		row "virsh destroy of that guest (ms)" libvirt_destroy_ms
+		row "floor: virsh create --paused (ms)" floor_create_paused_ms
+		row "virt-template save, wall (ms)" template_save_wall_ms
+		row "virt-template save, save_ms from info (ms)" template_save_ms
+		row "template state file (KiB)" template_state_bytes 0.0009765625
+		row "clone: virsh start → running (ms)" clone_start_running_ms
+		row "clone: virsh start → next VT-TICK (ms)" clone_start_tick_ms
+		echo
+		echo "| guests (100m) | clones: total PSS (MiB) | restored copies: total PSS (MiB) |"
+		echo "|---|---|---|"
+		for c in "${MEM_COUNTS[@]}"; do
+			echo "| $c | $(med 100m "clones_total_pss_kib_n$c" 0.0009765625) | $(med 100m "restored_total_pss_kib_n$c" 0.0009765625) |"
+		done
+		echo "| clones + template RAM file ($(med 100m template_file_kib 0.0009765625) MiB in tmpfs), at $n |" \
+			"$(jq -r --arg k "clones_total_pss_kib_n$n" '.figures["100m"] | if .[$k] and .template_file_kib then ((.[$k].median + .template_file_kib.median) / 102.4 | round / 10) else "-" end' "$OUT/results.json") | |"
+		echo "| per guest at $n (median) | $(med 100m clone_pss_kib_each 0.0009765625) | $(med 100m restored_pss_kib_each 0.0009765625) |"
+		echo
+		echo "| storm of $STORM_N (100m) | clones: virsh start (starts/s) | plain: virsh create --paused (starts/s) |"
+		echo "|---|---|---|"
+		for p in "${STORM_PAR[@]}"; do
+			echo "| parallelism $p | $(med 100m "storm_p${p}_clone_starts_per_s" 1 2) |" \
+				"$(med 100m "storm_p${p}_create_paused_per_s" 1 2) |"
+		done
+		echo
+		echo "| target | what | measured | target | met |"
+		echo "|---|---|---|---|---|"
+		jq -r '.ratios | to_entries[] | "| \(.key) | \(.value.what) | \(if .value.value == null then "-" else (.value.value * 1000 | round / 1000 | tostring) end) | \(.value.target) | \(if .value.met == null then "n/a" elif .value.met then "met" else "not met" end) |"' \
+			"$OUT/results.json"
+	} >"$OUT/results.md"
+}
+
+# plot.png: start latency by method and size (bars, log scale) and total PSS
+# against the number of guests (clones vs restored copies).
+make_plot() {
+	local c
+	{
+		echo "# method 100m 1g (median ms)"
+		for m in cold_ready_ms:"cold boot → ready" libvirt_restore_ms:"virsh restore" \
+			floor_create_paused_ms:"create --paused (floor)" clone_start_running_ms:"clone start → running" \
+			clone_start_tick_ms:"clone start → tick"; do
+			printf '"%s" %s %s\n' "${m#*:}" "$(med 100m "${m%%:*}")" "$(med 1g "${m%%:*}")"
+		done
+	} >"$OUT/latency.dat"
+	{
+		echo "# guests clones_MiB restored_MiB clones+file_MiB"
+		local file_kib
+		file_kib=$(q '.figures["100m"].template_file_kib.median')
+		for c in "${MEM_COUNTS[@]}"; do
+			echo "$c $(med 100m "clones_total_pss_kib_n$c" 0.0009765625)" \
+				"$(med 100m "restored_total_pss_kib_n$c" 0.0009765625)" \
+				"$(q ".figures[\"100m\"].clones_total_pss_kib_n$c.median as \$c | if \$c and ($file_kib | type == \"number\") then ((\$c + $file_kib) / 102.4 | round / 10) else null end")"
+		done
+	} >"$OUT/memory.dat"
+	(cd "$OUT" && gnuplot) <<-EOF
+		set terminal pngcairo size 1400,620 font ",10"
+		set output 'plot.png'
+		set datafile missing '-'
+		set multiplot layout 1,2 title "virt-template benchmark — TCG, $(q .meta.host), medians of $REPS"
+		set title "Start latency by method and guest size"
+		set style data histograms
+		set style histogram clustered gap 1
+		set style fill solid 0.85 border -1
+		set boxwidth 0.9
+		set logscale y
+		set yrange [10:*]
+		set ylabel "ms (log scale)"
+		set grid ytics
+		set xtics rotate by -25 scale 0
+		set key top right
+		plot 'latency.dat' using 2:xtic(1) title "100m (256 MiB, 100 MB filled)" lc rgb "#4477aa"$(
+			[ "$SMOKE" = 1 ] || echo ", '' using 3 title \"1g (1400 MiB, 1000 MB filled)\" lc rgb \"#ee6677\"")
+		unset logscale y
+		set yrange [0:*]
+		set xtics norotate ($(IFS=,; echo "${MEM_COUNTS[*]}"))
+		set style data linespoints
+		set title "Total PSS against number of guests (100m)"
+		set xlabel "running guests"
+		set ylabel "total PSS (MiB)"
+		set key top left
+		plot 'memory.dat' using 1:2 title "virt-template clones" lw 2 pt 7 lc rgb "#228833", \
+		     '' using 1:3 title "virsh restore'd copies" lw 2 pt 5 lc rgb "#aa3377", \
+		     '' using 1:4 title "clones + whole template RAM file (upper bound)" lw 2 dt 2 pt 6 lc rgb "#228833"
+		unset multiplot
+	EOF
+}
+
+report() {
+	make_json
+	make_md
+	make_plot
+	echo
+	cat "$OUT/results.md"
+	echo
+	say "results: $OUT/results.json $OUT/results.md $OUT/plot.png"
+}
+
+main() {
+	parse_args "$@"
+	if [ "$INSIDE" = 1 ]; then inside; else outside; fi
+}
+
+# One line, so bash has parsed it all before running: editing this file
+# during a run cannot change what the run executes next.
+main "$@"; exit

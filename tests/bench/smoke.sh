@@ -1,0 +1,50 @@
+#!/bin/bash
+# make check's guard against a rotting benchmark: bench.sh --smoke (1
+# repetition, 100m guest, small counts, ~2 minutes), then results.json must
+# hold every figure of the 100m size with positive numbers, and the ratios
+# that size gives. TAP: one test. Exit 77 (skip) when not root.
+# Environment: as bench.sh (make check sets VT_SRCDIR, VT_BUILDDIR, ...).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+DESC="bench.sh --smoke writes every figure with positive numbers"
+
+# The figures of the 100m size that --smoke measures (memory counts 1 and 3,
+# storm of 4 with parallelism 2 and 4).
+KEYS=(cold_ready_ms libvirt_save_ms libvirt_save_bytes libvirt_restore_ms libvirt_destroy_ms
+	floor_create_paused_ms template_save_wall_ms template_save_ms template_state_bytes
+	clone_start_running_ms clone_start_tick_ms
+	clones_total_pss_kib_n1 clones_total_pss_kib_n3 clone_pss_kib_each template_file_kib
+	restored_total_pss_kib_n1 restored_total_pss_kib_n3 restored_pss_kib_each
+	storm_p2_clone_starts_per_s storm_p2_create_paused_per_s
+	storm_p4_clone_starts_per_s storm_p4_create_paused_per_s)
+
+echo "1..1"
+[ "$(id -u)" = 0 ] || { echo "ok 1 # SKIP $DESC: needs root"; exit 77; }
+
+out=$(mktemp -d /tmp/vt-bench-smoke.XXXXXX)
+fail() {
+	echo "not ok 1 - $DESC"
+	echo "# $*; output kept in $out" 
+	exit 1
+}
+
+rc=0
+"$HERE/bench.sh" --smoke --out "$out" >"$out/bench.log" 2>&1 || rc=$?
+[ "$rc" != 77 ] || { echo "ok 1 # SKIP $DESC: $(tail -n 1 "$out/bench.log")"; exit 77; }
+[ "$rc" = 0 ] || { sed 's/^/# /' "$out/bench.log" | tail -n 40; fail "bench.sh --smoke exited $rc"; }
+
+for f in results.json results.md plot.png; do
+	[ -s "$out/$f" ] || fail "no $f"
+done
+keys=$(printf '%s\n' "${KEYS[@]}" | jq -R . | jq -s .)
+bad=$(jq -r --argjson keys "$keys" '
+	[$keys[] as $k | .figures["100m"][$k] as $v
+	 | select($v == null or ($v.raw | length) == 0 or any($v.raw[]; . <= 0) or $v.median <= 0) | $k]
+	+ [("P1", "P4", "P5") as $p | select(.ratios[$p].value == null or .ratios[$p].value <= 0) | "ratio " + $p]
+	| join(" ")' "$out/results.json") || fail "results.json does not parse"
+[ -z "$bad" ] || fail "missing or not positive: $bad"
+
+echo "ok 1 - $DESC"
+sed 's/^/# /' "$out/results.md"
+rm -rf "$out"
