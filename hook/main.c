@@ -45,7 +45,7 @@ static int vt_hook_run(const struct vt_hook_handler *h, const char *domain, vt_e
     if (strstr(xml, VT_XML_NS) == NULL)
         return 0;
     struct vt_hook_call call = {.dirs = vt_dirs_default(), .domain = domain};
-    if (vt_xml_read_metadata(xml, &call.md, err) < 0)
+    if (vt_xml_scan_metadata(xml, &call.md, err) < 0)
         return -1;
     return h->run(&call, err);
 }

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libvirt/virterror.h>
-
 static char *vt_vformat(const char *fmt, va_list ap)
 {
     char *s = NULL;
@@ -45,22 +43,6 @@ int vt_error_set(vt_error_t *err, int errnum, const char *fmt, ...)
         free(base);
     }
     return vt_error_store(err, errnum, msg);
-}
-
-int vt_error_set_virt(vt_error_t *err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *base = vt_vformat(fmt, ap);
-    va_end(ap);
-    char *msg = base;
-    const char *why = virGetLastErrorMessage();
-    if (base && why && *why) {
-        if (asprintf(&msg, "%s: %s", base, why) < 0)
-            msg = NULL;
-        free(base);
-    }
-    return vt_error_store(err, 0, msg);
 }
 
 int vt_error_prefix(vt_error_t *err, const char *fmt, ...)

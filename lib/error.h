@@ -16,10 +16,6 @@ typedef struct vt_error {
 int vt_error_set(vt_error_t *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Like vt_error_set, with libvirt's last error message appended. */
-int vt_error_set_virt(vt_error_t *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
 /* Prefixes an existing error with context: "context: old message". */
 int vt_error_prefix(vt_error_t *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

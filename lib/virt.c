@@ -1,6 +1,7 @@
 #include "virt.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,19 @@
 #include "qmp.h"
 #include "xml-internal.h"
 #include "xml.h"
+
+int vt_error_set_virt(vt_error_t *err, const char *fmt, ...)
+{
+    va_list ap;
+    char base[512];
+    va_start(ap, fmt);
+    vsnprintf(base, sizeof(base), fmt, ap);
+    va_end(ap);
+    const char *why = virGetLastErrorMessage();
+    if (why && *why)
+        return vt_error_set(err, 0, "%s: %s", base, why);
+    return vt_error_set(err, 0, "%s", base);
+}
 
 void vt_virt_conn_closep(virConnectPtr *conn)
 {

@@ -10,6 +10,10 @@
 
 #include "error.h"
 
+/* Like vt_error_set, with libvirt's last error message appended. (Here and
+ * not in error.c, so that the hook does not link libvirt.) */
+int vt_error_set_virt(vt_error_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 void vt_virt_conn_closep(virConnectPtr *conn);
 void vt_virt_domain_freep(virDomainPtr *dom);
 #define vt_autoconn __attribute__((cleanup(vt_virt_conn_closep)))

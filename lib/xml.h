@@ -55,6 +55,10 @@ int vt_xml_read_metadata(const char *xml, struct vt_xml_metadata *md, vt_error_t
 int vt_xml_read_metadata_element(const char *element, struct vt_xml_metadata *md,
                                  vt_error_t *err);
 
+/* The same as vt_xml_read_metadata for XML formatted by libvirt, without
+ * an XML parser (xml-scan.c): what the hook uses. */
+int vt_xml_scan_metadata(const char *xml, struct vt_xml_metadata *md, vt_error_t *err);
+
 /* Path of the first file-backed serial/console output (source or log),
  * which `save --wait-console` reads. NULL with *err if there is none. */
 char *vt_xml_console_file(const char *xml, vt_error_t *err);

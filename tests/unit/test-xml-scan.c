@@ -1,0 +1,141 @@
+/* The hook's parser-free metadata scan (lib/xml-scan.c) against libxml2's
+ * reading of the same XML (vt_xml_read_metadata), and against hostile input. */
+#include "vt-test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xml.h"
+
+#define NS "https://virt-template.org/xmlns/domain/1"
+
+/* Both readers must agree: same result code, role and template name. */
+static void assert_readers_agree(const char *xml)
+{
+    struct vt_xml_metadata by_scan, by_libxml;
+    vt_error_t scan_err = NULL, libxml_err = NULL;
+    int scan_rc = vt_xml_scan_metadata(xml, &by_scan, &scan_err);
+    int libxml_rc = vt_xml_read_metadata(xml, &by_libxml, &libxml_err);
+    assert_int_equal(scan_rc, libxml_rc);
+    if (scan_rc == 0) {
+        assert_int_equal(by_scan.role, by_libxml.role);
+        assert_string_equal(by_scan.template_name, by_libxml.template_name);
+    }
+    vt_error_free(&scan_err);
+    vt_error_free(&libxml_err);
+}
+
+static void test_agrees_on_golden_files(void **state)
+{
+    static const char *const files[] = {
+        "clone-live.in.xml", "clone-live.out.xml", "template-kernel.in.xml",
+        "template-kernel.out.xml", "template-minimal.out.xml", "kernel-base.out.xml",
+    };
+    for (size_t i = 0; i < VT_TEST_N(files); i++) {
+        char *xml = vt_test_read_file(files[i]);
+        assert_readers_agree(xml);
+        free(xml);
+    }
+}
+
+static void test_reads_clone_and_template(void **state)
+{
+    struct vt_xml_metadata md;
+    vt_error_t err = NULL;
+    assert_int_equal(vt_xml_scan_metadata("<domain><metadata>\n  <vt:template xmlns:vt=\"" NS
+                                          "\" role=\"clone\" name=\"web\"/>\n</metadata></domain>",
+                                          &md, &err), 0);
+    assert_int_equal(md.role, VT_ROLE_CLONE);
+    assert_string_equal(md.template_name, "web");
+    /* Single quotes, other prefix, attributes before the declaration. */
+    assert_int_equal(vt_xml_scan_metadata("<domain><metadata><x:template name='t1' role='template' "
+                                          "xmlns:x='" NS "'/></metadata></domain>", &md, &err), 0);
+    assert_int_equal(md.role, VT_ROLE_TEMPLATE);
+    assert_string_equal(md.template_name, "t1");
+    /* A default namespace. */
+    assert_int_equal(vt_xml_scan_metadata("<domain><metadata><template xmlns=\"" NS
+                                          "\" role=\"clone\" name=\"d\"></template></metadata></domain>",
+                                          &md, &err), 0);
+    assert_string_equal(md.template_name, "d");
+}
+
+static void test_not_ours(void **state)
+{
+    static const char *const xmls[] = {
+        "<domain><name>plain</name></domain>",
+        "<domain><metadata><app:x xmlns:app=\"urn:other\"/></metadata></domain>",
+        /* Our URI in text, or in another element's attribute, is not our element. */
+        "<domain><description>" NS "</description><metadata></metadata></domain>",
+        "<domain><metadata><o:other xmlns:o=\"" NS "\" role=\"clone\" name=\"x\"/></metadata></domain>",
+        "<domain><metadata><vt:template xmlns:vt=\"" NS "x\" role=\"clone\" name=\"x\"/></metadata></domain>",
+        /* Outside <metadata>: not where libvirt keeps it. */
+        "<domain><vt:template xmlns:vt=\"" NS "\" role=\"clone\" name=\"x\"/></domain>",
+        "", "<metadata>",
+    };
+    for (size_t i = 0; i < VT_TEST_N(xmls); i++) {
+        struct vt_xml_metadata md;
+        vt_error_t err = NULL;
+        assert_int_equal(vt_xml_scan_metadata(xmls[i], &md, &err), 0);
+        assert_int_equal(md.role, VT_ROLE_NONE);
+    }
+}
+
+static void test_refuses_bad_values(void **state)
+{
+    static const struct {
+        const char *attrs;
+        const char *error;
+    } cases[] = {
+        {"role=\"clone\" name=\"../etc\"", "invalid template name '../etc'"},
+        {"role=\"clone\" name=\"a/b\"", "invalid template name"},
+        {"role=\"clone\"", "template name must not be empty"},
+        {"role=\"boss\" name=\"x\"", "unknown role 'boss'"},
+        {"name=\"x\"", "unknown role ''"},
+        {"role=\"clone\" name=\"&amp;x\"", "invalid template name"},
+        {"role=clone name=\"x\"", "malformed element"},
+        {"role=\"clone name=\"x\"", "malformed element"},
+        {"role=\"clone\" name=\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+         "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"", "too long"},
+    };
+    for (size_t i = 0; i < VT_TEST_N(cases); i++) {
+        char xml[1024];
+        snprintf(xml, sizeof(xml), "<domain><metadata><vt:template xmlns:vt=\"%s\" %s/></metadata></domain>",
+                 NS, cases[i].attrs);
+        struct vt_xml_metadata md;
+        vt_error_t err = NULL;
+        assert_int_equal(vt_xml_scan_metadata(xml, &md, &err), -1);
+        vt_test_assert_error(&err, cases[i].error);
+    }
+}
+
+static void test_unterminated_input_is_safe(void **state)
+{
+    static const char *const xmls[] = {
+        "<domain><metadata><vt:template xmlns:vt=\"" NS "\" role=\"clone\" name=\"x",
+        "<domain><metadata><vt:template xmlns:vt=\"" NS "\"</metadata>",
+        "<domain><metadata>\"" NS "\"</metadata>",
+        "<domain><metadata>=\"" NS "\"</metadata>",
+    };
+    for (size_t i = 0; i < VT_TEST_N(xmls); i++) {
+        struct vt_xml_metadata md;
+        vt_error_t err = NULL;
+        int rc = vt_xml_scan_metadata(xmls[i], &md, &err);
+        assert_true(rc == 0 || rc == -1);
+        if (rc == 0)
+            assert_int_equal(md.role, VT_ROLE_NONE);
+        vt_error_free(&err);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_agrees_on_golden_files),
+        cmocka_unit_test(test_reads_clone_and_template),
+        cmocka_unit_test(test_not_ours),
+        cmocka_unit_test(test_refuses_bad_values),
+        cmocka_unit_test(test_unterminated_input_is_safe),
+    };
+    return vt_test_run(tests);
+}
