@@ -173,6 +173,8 @@ static int vt_save_freeze(virDomainPtr dom, const struct vt_dirs *dirs, struct v
         vt_save_keep_files(dom, dirs, meta->name, &f, &meta->state_bytes, err) == 0)
         rc = 0;
     meta->save_ms = vt_clock_ms() - start; /* the state is durable: the freeze is done */
+    /* Destroy costs at least one step of libvirt's 200 ms kill poll; so does
+     * every other way to stop a libvirt domain (QMP quit, SIGKILL). */
     if (rc == 0 && virDomainDestroy(dom) < 0)
         rc = vt_error_set_virt(err, "cannot stop template '%s'", meta->name);
     if (rc < 0 && virDomainIsActive(dom) == 1) {

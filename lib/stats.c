@@ -12,21 +12,6 @@
 #include "store.h"
 #include "virt.h"
 
-static int vt_stats_pid(const char *name, pid_t *pid, vt_error_t *err)
-{
-    vt_autofree char *path = NULL, *text = NULL;
-    if (asprintf(&path, "%s/%s.pid", VT_LIBVIRT_QEMU_RUNDIR, name) < 0)
-        return vt_error_set(err, ENOMEM, "stats");
-    if (vt_file_read(path, 64, &text, NULL, err) < 0)
-        return vt_error_prefix(err, "cannot find the QEMU process of '%s'", name);
-    char *end = NULL;
-    long n = strtol(text, &end, 10);
-    if (n <= 0 || end == text)
-        return vt_error_set(err, 0, "bad pid file '%s'", path);
-    *pid = (pid_t)n;
-    return 0;
-}
-
 /* Adds domain `name` if libvirt says it runs. */
 static int vt_stats_add(virConnectPtr conn, struct vt_template_stats *s, const char *name,
                         const char *role, const char *mem_path, vt_error_t *err)
@@ -35,7 +20,7 @@ static int vt_stats_add(virConnectPtr conn, struct vt_template_stats *s, const c
     if (dom == NULL || virDomainIsActive(dom) != 1)
         return 0;
     struct vt_domain_memory d = {.role = role};
-    if (vt_stats_pid(name, &d.pid, err) < 0 || vt_memstat_read(d.pid, mem_path, &d.mem, err) < 0) {
+    if (vt_virt_domain_pid(name, &d.pid, err) < 0 || vt_memstat_read(d.pid, mem_path, &d.mem, err) < 0) {
         if (virDomainIsActive(dom) == 1)
             return -1;
         vt_error_free(err); /* it stopped meanwhile: not running, not counted */

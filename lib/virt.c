@@ -11,6 +11,7 @@
 #include <libxml/parser.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "qmp.h"
 #include "xml-internal.h"
 #include "xml.h"
@@ -167,6 +168,21 @@ int vt_virt_list_clones(virConnectPtr conn, const char *template_name, char ***n
         return vt_error_set(err, ENOMEM, "cannot list domains");
     qsort(list, found, sizeof(char *), vt_strcmp_p);
     *names = list;
+    return 0;
+}
+
+int vt_virt_domain_pid(const char *name, pid_t *pid, vt_error_t *err)
+{
+    vt_autofree char *path = NULL, *text = NULL;
+    if (asprintf(&path, "%s/%s.pid", VT_LIBVIRT_QEMU_RUNDIR, name) < 0)
+        return vt_error_set(err, ENOMEM, "pid file");
+    if (vt_file_read(path, 64, &text, NULL, err) < 0)
+        return vt_error_prefix(err, "cannot find the QEMU process of '%s'", name);
+    char *end = NULL;
+    long n = strtol(text, &end, 10);
+    if (n <= 0 || end == text)
+        return vt_error_set(err, 0, "bad pid file '%s'", path);
+    *pid = (pid_t)n;
     return 0;
 }
 

@@ -40,6 +40,10 @@ int vt_virt_monitor(virDomainPtr dom, const char *command, json_object *args, in
 int vt_virt_list_clones(virConnectPtr conn, const char *template_name, char ***names,
                         vt_error_t *err);
 
+/* The QEMU pid of running domain `name`, from libvirt's pid file
+ * (LIBVIRT_QEMU_RUNDIR/NAME.pid). */
+int vt_virt_domain_pid(const char *name, pid_t *pid, vt_error_t *err);
+
 /* Destroys (if running) and undefines a domain, with its managed save,
  * snapshots and NVRAM. */
 int vt_virt_domain_remove(virConnectPtr conn, const char *name, vt_error_t *err);

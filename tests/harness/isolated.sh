@@ -194,7 +194,8 @@ start_daemons() {
 # True if process $1 lives in this mount namespace: only those are ours to
 # signal (never a host daemon named by a stale pid file). Builtins only, so
 # that no short-lived child of ours shows up while /proc is scanned.
-ours() { [[ $1 != "$$" && /proc/$1/ns/mnt -ef /proc/$$/ns/mnt ]]; }
+# Our parent may be the subreaper (tini) that started us: not ours to kill.
+ours() { [[ $1 != "$$" && $1 != "$PPID" && /proc/$1/ns/mnt -ef /proc/$$/ns/mnt ]]; }
 
 # Wait up to $1 seconds for processes $2... to go away.
 wait_gone() {
@@ -310,7 +311,13 @@ main() {
 	if [ -z "${_VT_ISOLATED_INNER:-}" ]; then
 		preflight
 		export _VT_ISOLATED_INNER=1
-		exec unshare -m --propagation private -- "$BASH" "$SELF" "$@"
+		# libvirtd and QEMU are daemons: orphans reparented to PID 1, which
+		# libvirt polls with kill(pid, 0) until reaped. Some sandboxes' PID 1
+		# reaps only every 1-2 s, which would add that to every destroy and
+		# save; a child subreaper (tini -s) reaps at once, as systemd does.
+		local reaper=()
+		command -v tini >/dev/null && reaper=(tini -s --)
+		exec unshare -m --propagation private -- "${reaper[@]}" "$BASH" "$SELF" "$@"
 	fi
 	inside
 }
