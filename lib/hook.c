@@ -32,7 +32,8 @@ static int vt_hook_prepare_clone(const struct vt_hook_call *call, vt_error_t *er
     struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
     if (vt_hook_clone_name(call, err) < 0)
         return -1;
-    if (vt_store_load_saved(call->dirs, call->md.template_name, &meta, err) < 0)
+    if (vt_store_load_saved(call->dirs, call->md.template_name, &meta, err) < 0 ||
+        vt_store_check_memory(call->dirs, &meta, err) < 0)
         return vt_error_prefix(err, "cannot start clone '%s'", call->domain);
     /* QEMU, as its own user, creates the clone's QMP socket here. */
     if (vt_dir_ensure(call->dirs->run, 0700, meta.qemu_uid, meta.qemu_gid, err) < 0)
@@ -68,12 +69,13 @@ int vt_hook_prepare(const struct vt_hook_call *call, vt_error_t *err)
 
 int vt_hook_started(const struct vt_hook_call *call, vt_error_t *err)
 {
+    struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
     if (call->md.role != VT_ROLE_CLONE)
         return 0;
-    if (vt_hook_clone_name(call, err) < 0)
+    if (vt_hook_clone_name(call, err) < 0 ||
+        vt_store_load_saved(call->dirs, call->md.template_name, &meta, err) < 0)
         return -1;
-    return vt_restore_clone(call->dirs, call->md.template_name, call->domain,
-                            VT_HOOK_RESTORE_TIMEOUT_MS, err);
+    return vt_restore_clone(call->dirs, &meta, call->domain, VT_HOOK_RESTORE_TIMEOUT_MS, err);
 }
 
 int vt_hook_release(const struct vt_hook_call *call, vt_error_t *err)

@@ -1,6 +1,7 @@
 #include "meta.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,19 @@ static int vt_meta_get_name(json_object *obj, char **out, vt_error_t *err)
     return *out ? 0 : vt_error_set(err, ENOMEM, "template metadata");
 }
 
+static int vt_meta_get_digest(json_object *obj, struct vt_meta *m, vt_error_t *err)
+{
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(obj, "state_digest", &v) || !json_object_is_type(v, json_type_string))
+        return vt_error_set(err, 0, "template metadata: 'state_digest' is missing or not a string");
+    const char *s = json_object_get_string(v);
+    bool saved = m->state == VT_TEMPLATE_SAVED;
+    if (saved ? !vt_digest_valid(s) : *s != '\0')
+        return vt_error_set(err, 0, "template metadata: invalid state_digest '%s'", s);
+    strcpy(m->state_digest, s);
+    return 0;
+}
+
 static int vt_meta_fill(json_object *obj, struct vt_meta *m, vt_error_t *err)
 {
     int64_t version, mem, state, uid, gid, created, saved, boot, save;
@@ -74,7 +88,8 @@ static int vt_meta_fill(json_object *obj, struct vt_meta *m, vt_error_t *err)
         vt_meta_get_int(obj, "created_ms", 0, &created, err) < 0 ||
         vt_meta_get_int(obj, "saved_ms", 0, &saved, err) < 0 ||
         vt_meta_get_int(obj, "boot_ms", -1, &boot, err) < 0 ||
-        vt_meta_get_int(obj, "save_ms", -1, &save, err) < 0)
+        vt_meta_get_int(obj, "save_ms", -1, &save, err) < 0 ||
+        vt_meta_get_digest(obj, m, err) < 0)
         return -1;
     if (version != VT_META_VERSION)
         return vt_error_set(err, 0, "template metadata: unsupported version %lld",
@@ -126,6 +141,7 @@ char *vt_meta_format(const struct vt_meta *m, vt_error_t *err)
     json_object_object_add(obj, "state", json_object_new_string(vt_template_state_name(m->state)));
     json_object_object_add(obj, "memory_bytes", json_object_new_int64((int64_t)m->memory_bytes));
     json_object_object_add(obj, "state_bytes", json_object_new_int64((int64_t)m->state_bytes));
+    json_object_object_add(obj, "state_digest", json_object_new_string(m->state_digest));
     json_object_object_add(obj, "qemu_uid", json_object_new_int64(m->qemu_uid));
     json_object_object_add(obj, "qemu_gid", json_object_new_int64(m->qemu_gid));
     json_object_object_add(obj, "created_ms", json_object_new_int64(m->created_ms));

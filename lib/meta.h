@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "digest.h"
 #include "error.h"
 
 enum vt_template_state {
@@ -20,6 +21,7 @@ struct vt_meta {
     enum vt_template_state state;
     uint64_t memory_bytes;
     uint64_t state_bytes; /* 0 until saved */
+    char state_digest[17]; /* digest.h, of the state file; "" until saved */
     uid_t qemu_uid;       /* owner QEMU runs as: runtime files are made for it */
     gid_t qemu_gid;
     int64_t created_ms; /* wall clock, ms since the epoch */

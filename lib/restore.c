@@ -3,9 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "cleanup.h"
 #include "clock.h"
+#include "digest.h"
 #include "qmp.h"
 
 /* x-ignore-shared must be set on the destination too: QEMU validates that
@@ -50,22 +53,48 @@ static int vt_restore_run(struct vt_qmp *qmp, int state_fd, int64_t deadline, vt
     return rc;
 }
 
-int vt_restore_clone(const struct vt_dirs *dirs, const char *template_name, const char *clone,
+/* Opens the state file and checks it against the metadata, on the fd that
+ * goes to QEMU (no window between the check and the use). */
+static int vt_restore_open_state(const struct vt_dirs *dirs, const struct vt_meta *meta,
+                                 vt_error_t *err)
+{
+    vt_autofree char *path = vt_path_template(dirs, VT_PATH_STATE, meta->name, err);
+    if (path == NULL)
+        return -1;
+    vt_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0)
+        return vt_error_set(err, errno, "cannot open the device state of template '%s'",
+                            meta->name);
+    if (!S_ISREG(st.st_mode))
+        return vt_error_set(err, 0, "the device state of template '%s' is not a regular file",
+                            meta->name);
+    char digest[VT_DIGEST_HEX_LEN + 1];
+    uint64_t bytes = 0;
+    if (vt_digest_fd(fd, digest, &bytes, err) < 0)
+        return -1;
+    if (bytes != meta->state_bytes || strcmp(digest, meta->state_digest) != 0)
+        return vt_error_set(err, 0,
+                            "the device state of template '%s' does not match its metadata "
+                            "(truncated, corrupted or replaced)",
+                            meta->name);
+    return vt_steal_fd(&fd);
+}
+
+int vt_restore_clone(const struct vt_dirs *dirs, const struct vt_meta *meta, const char *clone,
                      int timeout_ms, vt_error_t *err)
 {
     int64_t deadline = vt_clock_ms() + timeout_ms;
-    vt_autofree char *state = vt_path_template(dirs, VT_PATH_STATE, template_name, err);
-    vt_autofree char *socket = state ? vt_path_clone_qmp(dirs, clone, err) : NULL;
+    vt_autofree char *socket = vt_path_clone_qmp(dirs, clone, err);
     if (socket == NULL)
         return -1;
-    vt_autoclose int fd = open(state, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    vt_autoclose int fd = vt_restore_open_state(dirs, meta, err);
     if (fd < 0)
-        return vt_error_set(err, errno, "cannot open the device state of template '%s'",
-                            template_name);
+        return -1;
     vt_autoqmp struct vt_qmp *qmp = NULL;
     if (vt_qmp_open(socket, deadline, &qmp, err) < 0 ||
         vt_restore_run(qmp, fd, deadline, err) < 0)
         return vt_error_prefix(err, "cannot restore clone '%s' from template '%s'", clone,
-                               template_name);
+                               meta->name);
     return 0;
 }

@@ -14,6 +14,7 @@
 #include "cleanup.h"
 #include "clock.h"
 #include "console.h"
+#include "digest.h"
 #include "fileio.h"
 #include "qmp.h"
 #include "store.h"
@@ -139,10 +140,11 @@ static int vt_save_open_state(const struct vt_dirs *dirs, const char *name,
 }
 
 /* Makes the state and the live XML durable under their final names. */
-static int vt_save_keep_files(virDomainPtr dom, const struct vt_dirs *dirs, const char *name,
-                              struct vt_save_files *f, uint64_t *state_bytes, vt_error_t *err)
+static int vt_save_keep_files(virDomainPtr dom, const struct vt_dirs *dirs, struct vt_meta *meta,
+                              struct vt_save_files *f, vt_error_t *err)
 {
-    struct stat st;
+    const char *name = meta->name;
+    uint64_t bytes = 0;
     vt_autofree char *live = virDomainGetXMLDesc(dom, 0);
     vt_autofree char *xml_path = vt_path_template(dirs, VT_PATH_XML, name, err);
     vt_autofree char *state = xml_path ? vt_path_template(dirs, VT_PATH_STATE, name, err) : NULL;
@@ -150,15 +152,17 @@ static int vt_save_keep_files(virDomainPtr dom, const struct vt_dirs *dirs, cons
         return vt_error_set_virt(err, "cannot read the live XML of '%s'", name);
     if (state == NULL)
         return -1;
-    if (fsync(f->state_fd) < 0 || fstat(f->state_fd, &st) < 0)
+    if (fsync(f->state_fd) < 0)
         return vt_error_set(err, errno, "cannot write the device state of '%s'", name);
-    if (st.st_size == 0)
+    if (vt_digest_fd(f->state_fd, meta->state_digest, &bytes, err) < 0)
+        return -1;
+    if (bytes == 0)
         return vt_error_set(err, 0, "QEMU wrote no device state for '%s'", name);
     if (vt_file_write_atomic(xml_path, live, strlen(live), 0600, err) < 0)
         return -1;
     if (rename(f->state_tmp, state) < 0)
         return vt_error_set(err, errno, "cannot rename '%s'", f->state_tmp);
-    *state_bytes = (uint64_t)st.st_size;
+    meta->state_bytes = bytes;
     return vt_dir_sync_parent(state, err);
 }
 
@@ -170,7 +174,7 @@ static int vt_save_freeze(virDomainPtr dom, const struct vt_dirs *dirs, struct v
     int rc = -1;
     if (vt_save_open_state(dirs, meta->name, &f, err) == 0 &&
         vt_save_migrate(dom, f.state_fd, deadline, err) == 0 &&
-        vt_save_keep_files(dom, dirs, meta->name, &f, &meta->state_bytes, err) == 0)
+        vt_save_keep_files(dom, dirs, meta, &f, err) == 0)
         rc = 0;
     meta->save_ms = vt_clock_ms() - start; /* the state is durable: the freeze is done */
     /* Destroy costs at least one step of libvirt's 200 ms kill poll; so does

@@ -68,6 +68,24 @@ int vt_store_load_saved(const struct vt_dirs *dirs, const char *name, struct vt_
     return 0;
 }
 
+int vt_store_check_memory(const struct vt_dirs *dirs, const struct vt_meta *meta, vt_error_t *err)
+{
+    vt_autofree char *path = vt_path_template(dirs, VT_PATH_MEM, meta->name, err);
+    struct stat st;
+    if (path == NULL)
+        return -1;
+    if (lstat(path, &st) < 0)
+        return vt_error_set(err, errno, "template '%s': memory file '%s'", meta->name, path);
+    if (!S_ISREG(st.st_mode))
+        return vt_error_set(err, 0, "template '%s': memory file '%s' is not a regular file",
+                            meta->name, path);
+    if ((uint64_t)st.st_size != meta->memory_bytes)
+        return vt_error_set(err, 0, "template '%s': memory file has %lld bytes, expected %llu",
+                            meta->name, (long long)st.st_size,
+                            (unsigned long long)meta->memory_bytes);
+    return 0;
+}
+
 int vt_store_save_meta(const struct vt_dirs *dirs, const struct vt_meta *meta, vt_error_t *err)
 {
     vt_autofree char *path = vt_path_template(dirs, VT_PATH_META, meta->name, err);

@@ -21,6 +21,11 @@ int vt_store_load(const struct vt_dirs *dirs, const char *name, struct vt_meta *
 int vt_store_load_saved(const struct vt_dirs *dirs, const char *name, struct vt_meta *meta,
                         vt_error_t *err);
 
+/* The memory file of a saved template must be there, a regular file (not a
+ * symlink) of the guest RAM's size: QEMU would otherwise create an empty one
+ * and the clone would resume onto zeroed memory. */
+int vt_store_check_memory(const struct vt_dirs *dirs, const struct vt_meta *meta, vt_error_t *err);
+
 int vt_store_save_meta(const struct vt_dirs *dirs, const struct vt_meta *meta, vt_error_t *err);
 
 bool vt_store_exists(const struct vt_dirs *dirs, const char *name);

@@ -62,6 +62,7 @@ static void test_round_trip_saved(void **state)
         .state = VT_TEMPLATE_SAVED,
         .memory_bytes = 1ULL << 40,
         .state_bytes = 612345,
+        .state_digest = "0123456789abcdef",
         .qemu_uid = 0,
         .qemu_gid = 4294967294U,
         .created_ms = 1700000000123,
@@ -79,6 +80,7 @@ static void test_format_keys(void **state)
                         .state = VT_TEMPLATE_SAVED,
                         .memory_bytes = 4096,
                         .state_bytes = 10,
+                        .state_digest = "fedcba9876543210",
                         .boot_ms = -1,
                         .save_ms = 5};
     vt_autoerror vt_error_t err = NULL;
@@ -93,7 +95,9 @@ static void test_format_keys(void **state)
     assert_string_equal(json_object_get_string(v), "saved");
     assert_true(json_object_object_get_ex(obj, "boot_ms", &v));
     assert_int_equal(json_object_get_int64(v), -1);
-    assert_int_equal(json_object_object_length(obj), 11);
+    assert_true(json_object_object_get_ex(obj, "state_digest", &v));
+    assert_string_equal(json_object_get_string(v), "fedcba9876543210");
+    assert_int_equal(json_object_object_length(obj), 12);
     json_object_put(obj);
 }
 
@@ -111,7 +115,8 @@ static json_object *valid_object(void)
         "{\"version\": 1, \"name\": \"tmpl\", \"state\": \"saved\", \"memory_bytes\": 268435456,"
         " \"state_bytes\": 600000, \"qemu_uid\": 64055, \"qemu_gid\": 64055,"
         " \"created_ms\": 1700000000000, \"saved_ms\": 1700000001000, \"boot_ms\": 3200,"
-        " \"save_ms\": 90, \"comment\": \"unknown keys are ignored\"}");
+        " \"save_ms\": 90, \"state_digest\": \"00112233445566aa\","
+        " \"comment\": \"unknown keys are ignored\"}");
     assert_non_null(obj);
     return obj;
 }
@@ -174,7 +179,7 @@ static void test_rejects_missing_keys(void **state)
 {
     static const char *const keys[] = {"version",     "name",     "state",    "memory_bytes",
                                        "state_bytes", "qemu_uid", "qemu_gid", "created_ms",
-                                       "saved_ms",    "boot_ms",  "save_ms"};
+                                       "saved_ms",    "boot_ms",  "save_ms", "state_digest"};
     for (size_t i = 0; i < VT_TEST_N(keys); i++) {
         char message[128];
         snprintf(message, sizeof(message), "'%s' is missing", keys[i]);
@@ -225,11 +230,29 @@ static void test_rejects_saved_without_state(void **state)
     json_object *obj = valid_object();
     json_object_object_add(obj, "state", json_object_new_string("booting"));
     json_object_object_add(obj, "state_bytes", json_object_new_int(0));
+    json_object_object_add(obj, "state_digest", json_object_new_string(""));
     struct vt_meta m;
     vt_autoerror vt_error_t err = NULL;
     assert_int_equal(vt_meta_parse(json_object_to_json_string(obj), &m, &err), 0);
     assert_int_equal(m.state, VT_TEMPLATE_BOOTING);
     vt_meta_clear(&m);
+    json_object_put(obj);
+}
+
+/* A saved template's state has a digest; a booting one has none yet. */
+static void test_rejects_bad_digests(void **state)
+{
+    assert_broken_key("state_digest", "\"\"", "invalid state_digest ''");
+    assert_broken_key("state_digest", "\"0011\"", "invalid state_digest '0011'");
+    assert_broken_key("state_digest", "\"00112233445566AA\"", "invalid state_digest");
+    assert_broken_key("state_digest", "\"0011223344556677x\"", "invalid state_digest");
+    assert_broken_key("state_digest", "42", "'state_digest' is missing or not a string");
+    json_object *obj = valid_object();
+    json_object_object_add(obj, "state", json_object_new_string("booting"));
+    struct vt_meta m;
+    vt_autoerror vt_error_t err = NULL;
+    assert_int_equal(vt_meta_parse(json_object_to_json_string(obj), &m, &err), -1);
+    vt_test_assert_error(&err, "invalid state_digest '00112233445566aa'");
     json_object_put(obj);
 }
 
@@ -304,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_format_keys),
         cmocka_unit_test(test_state_names),
         cmocka_unit_test(test_valid_object_parses),
+        cmocka_unit_test(test_rejects_bad_digests),
         cmocka_unit_test(test_rejects_not_json),
         cmocka_unit_test(test_rejects_not_object),
         cmocka_unit_test(test_rejects_missing_keys),

@@ -92,6 +92,7 @@ static void add_template(struct fixture *f, const char *name, enum vt_template_s
     if (st == VT_TEMPLATE_SAVED) {
         m.state = st;
         m.state_bytes = 600000;
+        strcpy(m.state_digest, "0123456789abcdef");
     }
     vt_autoerror vt_error_t err = NULL;
     assert_int_equal(vt_store_save_meta(&f->dirs, &m, &err), 0);
@@ -263,6 +264,7 @@ static void test_save_meta_atomic(void **state)
     struct vt_meta m = booting_meta("t1");
     m.state = VT_TEMPLATE_SAVED;
     m.state_bytes = 4242;
+    strcpy(m.state_digest, "0123456789abcdef");
     m.save_ms = 90;
     vt_autoerror vt_error_t err = NULL;
     for (int i = 0; i < 3; i++)
