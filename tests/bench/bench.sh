@@ -3,16 +3,18 @@
 # side with what a libvirt user does instead, measured in one run against the
 # private libvirtd of tests/harness/isolated.sh and the bundled test guest.
 #
-# Usage: bench.sh [--smoke] [--reps N] [--out DIR]
+# Usage: bench.sh [--smoke] [--reps N] [--out DIR] [--report]
 #   --smoke    1 repetition, the 100m size only, small counts (~2 minutes)
 #   --reps N   repetitions of every timed figure (default 5)
 #   --out DIR  where results.json, results.md and plot.png go (default bench-out)
+#   --report   only rebuild them from DIR's raw.tsv (give the run's options)
 # Run as root (exit 77 otherwise); `make bench` runs it with the build's paths.
 #
 # Environment (make sets them; the defaults are those of a default build):
 #   VT_SRCDIR VT_BUILDDIR  source and build trees (default: this checkout)
 #   VT_STATEDIR VT_MEMDIR VT_RUNDIR VT_CONSOLE_LOGDIR  the configured dirs
 #   VT_BENCH_LOG_FILTERS  libvirtd log filters while measuring (default 3:*)
+#   VT_BENCH_REAPER=0  don't run the private libvirtd under `tini -s` (below)
 #
 # What is measured, at two sizes ("100m": 256 MiB guest filling 100 MB before
 # its ready marker; "1g": 1400 MiB guest filling 1000 MB):
@@ -49,6 +51,7 @@ SMOKE=0
 REPS=5
 OUT=bench-out
 INSIDE=0
+REPORT_ONLY=0
 
 # Guest sizes: memory (MiB) and the MB the guest fills before VT-READY.
 declare -A SIZE_MIB=([100m]=256 [1g]=1400)
@@ -59,7 +62,7 @@ STORM_N=50
 STORM_PAR=(2 4)
 PREFIX=vtb # every domain of the benchmark starts with this
 
-usage() { sed -n '6,9s/^# \{0,1\}//p' "$SELF"; }
+usage() { sed -n '6,10s/^# \{0,1\}//p' "$SELF"; }
 say() { echo "bench: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 
@@ -72,6 +75,7 @@ parse_args() {
 		--out) [ $# -ge 2 ] || { usage >&2; exit 2; }
 			OUT=$2; shift ;;
 		--inside) INSIDE=1 ;;
+		--report) REPORT_ONLY=1 ;;
 		-h | --help) usage; exit 0 ;;
 		*) usage >&2; exit 2 ;;
 		esac
@@ -128,6 +132,21 @@ record_noise() {
 	meta "mem_available_kib_$1" "$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)"
 }
 
+# QEMU is a daemon: when it exits, its parent is the nearest subreaper or PID
+# 1, and libvirt (destroy, and the end of save) waits until the zombie is
+# gone. Some machines' PID 1 reaps only every second or two (this project's
+# did: ~1.5 s per QEMU exit), which no systemd host has. `tini -s` above the
+# private libvirtd adopts its orphans (libvirtd daemonizes, so does QEMU) and
+# reaps them at once. Sets array $1 to the command prefix, empty if none.
+reaper_cmd() {
+	local -n _cmd=$1
+	_cmd=()
+	[ "${VT_BENCH_REAPER:-1}" != 0 ] || return 0
+	command -v tini >/dev/null || apt-get install -y -q --no-install-recommends tini >/dev/null 2>&1 ||
+		{ say "no tini: QEMU exits are reaped by PID 1"; return 0; }
+	_cmd=(tini -s --)
+}
+
 outside() {
 	[ "$(id -u)" = 0 ] || { say "SKIP: must run as root (a private libvirtd)"; exit 77; }
 	if [ ! -x "$VT_BUILDDIR/virt-template" ] || [ ! -x "$VT_BUILDDIR/virt-template-hook" ]; then
@@ -142,7 +161,7 @@ outside() {
 	export VIRT_TEMPLATE_DATADIR="$VT_SRCDIR/xml-templates"
 	export PATH="$VT_BUILDDIR:$PATH"
 	# libvirtd's debug log (the harness default) costs every start some time:
-	# measure with warnings only; profile_clone_start turns debug on briefly.
+	# measure with warnings only; profile_starts turns debug on briefly.
 	export VT_LIBVIRTD_LOG_FILTERS=${VT_BENCH_LOG_FILTERS:-3:*}
 
 	local start=$SECONDS args=(--reps "$REPS" --out "$OUT")
@@ -151,7 +170,10 @@ outside() {
 	meta source_commit "$(git -C "$VT_SRCDIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 	meta host "$(nproc) cores, $(awk '/^MemTotal:/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
 	record_noise start
-	"$VT_SRCDIR/tests/harness/isolated.sh" --hook "$VT_BUILDDIR/virt-template-hook" -- \
+	local reaper=()
+	reaper_cmd reaper
+	meta reaper "${reaper[*]:-none (PID 1)}"
+	"${reaper[@]}" "$VT_SRCDIR/tests/harness/isolated.sh" --hook "$VT_BUILDDIR/virt-template-hook" -- \
 		bash "$SELF" --inside "${args[@]}"
 	record_noise end
 	meta duration_s $((SECONDS - start))
@@ -314,33 +336,43 @@ phase_template_clone() {
 		rec "$size" template_state_bytes "$(info_field "$t" state_bytes)"
 		virt-template -q clone "$t" "$c" >/dev/null
 		start_clone "$size" "$c"
-		if [ "$r" = 1 ] && [ "$size" = 100m ]; then profile_clone_start "$t"; fi
+		if [ "$r" = 1 ] && [ "$size" = 100m ]; then profile_starts "$t"; fi
 		virsh -q destroy "$c" >/dev/null
 		virt-template -q delete --force "$t"
 	done
 	assert_clean "template-$size"
 }
 
-# Where a clone start's time goes: libvirtd's debug log (qemu driver, hooks,
-# commands) for one more start, kept as profile-clone-start.log in --out.
+# Where a start's time goes: libvirtd's debug log (qemu driver, hooks,
+# commands) around one more start, kept as profile-LABEL.log in --out.
 # Not a measured figure: debug logging itself slows libvirtd down.
-profile_clone_start() {
-	local t=$1 c=$PREFIX-prof log=$VT_ISOLATED_SCRATCH/libvirtd.log mark
-	command -v virt-admin >/dev/null || return 0
-	virt-template -q clone "$t" "$c" >/dev/null
+# profile_start LABEL DOMAIN CMD...: run CMD (which starts DOMAIN), destroy it.
+profile_start() {
+	local label=$1 dom=$2 log=$VT_ISOLATED_SCRATCH/libvirtd.log mark t0 t1
+	shift 2
 	mark=$(wc -l <"$log")
 	virt-admin -q daemon-log-filters "1:qemu 1:util.hook 1:util.command 3:qemu.qemu_capabilities 3:*" >/dev/null
-	local t0=${EPOCHREALTIME/./}
-	virsh -q start "$c" >/dev/null
-	local t1=${EPOCHREALTIME/./}
+	t0=${EPOCHREALTIME/./}
+	"$@" >/dev/null
+	t1=${EPOCHREALTIME/./}
 	virt-admin -q daemon-log-filters "$VT_LIBVIRTD_LOG_FILTERS" >/dev/null
 	{
-		echo "# virsh start $c: $(((t1 - t0) / 1000)) ms with debug logging;" \
-			"start $(date -u -d "@${t0:0:10}.${t0:10}" +%T.%6N) end $(date -u -d "@${t1:0:10}.${t1:10}" +%T.%6N) (UTC)"
+		echo "# $*: $(((t1 - t0) / 1000)) ms with debug logging;" \
+			"t0=$(date -u -d "@${t0:0:10}.${t0:10}" +%T.%6N) t1=$(date -u -d "@${t1:0:10}.${t1:10}" +%T.%6N) (UTC)"
 		tail -n +"$((mark + 1))" "$log"
-	} >"$OUT/profile-clone-start.log"
-	virsh -q destroy "$c" >/dev/null
+	} >"$OUT/profile-$label.log"
+	virsh -q destroy "$dom" >/dev/null
+}
+
+# One clone start and one plain create --paused, profiled.
+profile_starts() {
+	local t=$1 c=$PREFIX-prof p=$PREFIX-prof-plain
+	command -v virt-admin >/dev/null || return 0
+	virt-template -q clone "$t" "$c" >/dev/null
+	profile_start clone-start "$c" virsh -q start "$c"
 	virsh -q undefine "$c" >/dev/null
+	plain_xml "$p" "${SIZE_MIB[100m]}" "${SIZE_FILL[100m]}" >"$WORK/$p.xml"
+	profile_start create-paused "$p" virsh -q create --paused "$WORK/$p.xml"
 }
 
 # pss_total DOMAIN...: sum of the QEMU processes' PSS (KiB).
@@ -414,14 +446,39 @@ phase_memory_restored() {
 }
 
 # storm_run NAMES_FILE PAR CMD...: CMD NAME for every name, PAR at a time;
-# prints starts per second. xargs exits non-zero if any CMD failed.
+# prints starts per second, and leaves each start's ms in $WORK/storm.ms in
+# the order they ended. xargs exits non-zero if any CMD failed.
 storm_run() {
 	local names=$1 par=$2 t0 us
 	shift 2
+	: >"$WORK/storm.ms"
 	t0=${EPOCHREALTIME/./}
-	xargs -P "$par" -n 1 "$@" <"$names" >/dev/null || die "storm: a start failed ($*)"
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	xargs -P "$par" -n 1 bash -c 't=${EPOCHREALTIME/./}; "$@" >/dev/null || exit 255
+		echo $(((${EPOCHREALTIME/./} - t) / 1000)) >>"$0"' "$WORK/storm.ms" "$@" <"$names" >/dev/null ||
+		die "storm: a start failed ($*)"
 	us=$((${EPOCHREALTIME/./} - t0))
 	awk -v n="$(wc -l <"$names")" -v us="$us" 'BEGIN { printf "%.3f", n / (us / 1e6) }'
+}
+
+# Do later starts of a storm take longer? Mean ms of the first and the last
+# fifth of the starts (in the order they ended).
+storm_slope() {
+	local k=$((($(wc -l <"$WORK/storm.ms") + 4) / 5))
+	rec 100m "$1_first_fifth_ms" "$(head -n "$k" "$WORK/storm.ms" | awk '{ s += $1 } END { printf "%d", s / NR }')"
+	rec 100m "$1_last_fifth_ms" "$(tail -n "$k" "$WORK/storm.ms" | awk '{ s += $1 } END { printf "%d", s / NR }')"
+}
+
+# cpu_pct SECS PREFIX: CPU time the running domains named PREFIX* used in
+# SECS seconds, in % of one core (started clones run; paused domains don't).
+cpu_pct() {
+	local d pids=() a b
+	for d in $(virsh list --name --state-running | grep "^$2"); do pids+=("$(<"/run/libvirt/qemu/$d.pid")"); done
+	ticks() { local p s=0 f; for p in "${pids[@]}"; do read -ra f <"/proc/$p/stat"; s=$((s + f[13] + f[14])); done; echo "$s"; }
+	a=$(ticks)
+	sleep "$1"
+	b=$(ticks)
+	awk -v d=$((b - a)) -v hz="$(getconf CLK_TCK)" -v s="$1" 'BEGIN { printf "%.1f", 100 * d / hz / s }'
 }
 
 # 50 clone starts against 50 create --paused, alternating so that the
@@ -445,9 +502,12 @@ phase_storm() {
 			[ "$(virsh list --name --state-running | grep -c "^$PREFIX-s")" = "$n" ] ||
 				die "storm: not every clone is running"
 			rec 100m "storm_p${p}_clone_starts_per_s" "$rate"
+			storm_slope "storm_p${p}_clone"
+			[ "$r" != 1 ] || rec 100m "storm_p${p}_running_clones_cpu_pct" "$(cpu_pct 5 "$PREFIX-s")"
 			destroy_all
 			rate=$(storm_run "$WORK/plain.list" "$p" virsh -q create --paused)
 			rec 100m "storm_p${p}_create_paused_per_s" "$rate"
+			storm_slope "storm_p${p}_create_paused"
 			destroy_all
 		done
 	done
@@ -475,6 +535,36 @@ inside() {
 
 # --- report: results.json, results.md, plot.png --------------------------------
 
+# A profiled start (profile-$1.log) as "ms<TAB>event" lines, ms since the
+# virsh command was called: the milestones of libvirt's qemuProcessStart and
+# of the hook calls, from libvirtd's debug log.
+profile_json() {
+	profile_summary "$1" | jq -R -s '[split("\n")[] | select(length > 0) | split("\t") | {event: .[1], ms: (.[0] | tonumber)}]'
+}
+
+profile_summary() {
+	local log=$OUT/profile-$1.log
+	[ -s "$log" ] || return 0
+	awk '
+		function sec(date, time,  a) { split(time, a, ":"); return a[1] * 3600 + a[2] * 60 + substr(a[3], 1, 6) }
+		function ev(name) { if (!(name in seen)) { seen[name] = 1; printf "%d\t%s\n", (sec($1, $2) - t0) * 1000 + 0.5, name } }
+		NR == 1 { for (i = 1; i <= NF; i++) { if ($i ~ /^t0=/) t0 = sec("", substr($i, 4)); if ($i ~ /^t1=/) t1 = sec("", substr($i, 4)) }; next }
+		/qemuProcessStart:/ { ev("libvirt: qemuProcessStart (domain start job begins)") }
+		/op=prepare subop=begin/ { ev("hook prepare begin: called"); hook = "prepare" }
+		/op=start subop=begin/ { ev("hook start begin: called"); hook = "start" }
+		/op=started subop=begin/ { ev("hook started begin: called"); hook = "started" }
+		/virCommandRun:.*Result status/ && hook != "" { ev("hook " hook " begin: returned"); hook = "" }
+		/running with pid=/ { ev("QEMU forked") }
+		/QEMU_MONITOR_RECV_/ { ev("QEMU monitor answers (QEMU initialised)") }
+		/Verifying and updating provided guest CPU/ { ev("libvirt: guest CPU check begins (qom-get per feature)") }
+		/Detecting IOThread PIDs/ { ev("libvirt: guest CPU check done") }
+		/Starting domain CPUs/ { ev("libvirt: cont sent") }
+		/event=MIGRATION/ { ev("QEMU: first MIGRATION event (incoming begun)") }
+		/status=completed/ { ev("incoming migration completed") }
+		END { printf "%d\t%s\n", (t1 - t0) * 1000 + 0.5, "virsh returned" }
+	' "$log" | sort -n -s
+}
+
 # results.json: every raw figure with its median, the run's metadata and the
 # issue's ratios P1..P5 (computed from medians).
 make_json() {
@@ -483,7 +573,8 @@ make_json() {
 		"$OUT/meta.tsv")
 	jq -R -s --argjson meta "$metajson" --argjson reps "$REPS" --argjson smoke "$SMOKE" \
 		--argjson counts "$(printf '%s\n' "${MEM_COUNTS[@]}" | jq -s .)" \
-		--argjson par "$(printf '%s\n' "${STORM_PAR[@]}" | jq -s .)" --argjson storm_n "$STORM_N" '
+		--argjson par "$(printf '%s\n' "${STORM_PAR[@]}" | jq -s .)" --argjson storm_n "$STORM_N" \
+		--argjson profile "$(profile_json clone-start)" --argjson profile_plain "$(profile_json create-paused)" '
 		def median: sort | if length == 0 then null
 			elif length % 2 == 1 then .[(length - 1) / 2]
 			else (.[length / 2 - 1] + .[length / 2]) / 2 end;
@@ -502,6 +593,7 @@ make_json() {
 				storm_starts: $storm_n, storm_parallelism: $par,
 				sizes: {"100m": {memory_mib: 256, fill_mb: 100}, "1g": {memory_mib: 1400, fill_mb: 1000}}}),
 			figures: $f,
+			profile_ms: {clone_start: $profile, create_paused: $profile_plain},
 			ratios: {
 				P1: target(ratio($f["100m"].clone_start_running_ms.median; $f["100m"].floor_create_paused_ms.median);
 					"<="; 1.10; "clone start (-> running) / virsh create --paused, 100m"),
@@ -572,7 +664,23 @@ make_md() {
 		for p in "${STORM_PAR[@]}"; do
 			echo "| parallelism $p | $(med 100m "storm_p${p}_clone_starts_per_s" 1 2) |" \
 				"$(med 100m "storm_p${p}_create_paused_per_s" 1 2) |"
+			echo "| parallelism $p: ms per start, first fifth → last fifth |" \
+				"$(med 100m "storm_p${p}_clone_first_fifth_ms" 1 0) → $(med 100m "storm_p${p}_clone_last_fifth_ms" 1 0) |" \
+				"$(med 100m "storm_p${p}_create_paused_first_fifth_ms" 1 0) → $(med 100m "storm_p${p}_create_paused_last_fifth_ms" 1 0) |"
 		done
+		echo "| CPU used by the $STORM_N started clones, idle guests (% of one core) |" \
+			"$(med 100m storm_p2_running_clones_cpu_pct) | 0 (paused) |"
+		if [ -s "$OUT/profile-clone-start.log" ]; then
+			echo
+			echo "One start of each, libvirtd debug log on (slower than the figures above), 100m:"
+			echo
+			echo "| event | clone: virsh start (ms) | plain: virsh create --paused (ms) |"
+			echo "|---|---|---|"
+			join -t $'\t' -a 1 -a 2 -e - -o 0,1.2,2.2 \
+				<(profile_summary clone-start | awk -F '\t' '{ print $2 "\t" $1 }' | sort -t $'\t' -k1,1) \
+				<(profile_summary create-paused | awk -F '\t' '{ print $2 "\t" $1 }' | sort -t $'\t' -k1,1) |
+				sort -t $'\t' -k2,2n | awk -F '\t' '{ printf "| %s | %s | %s |\n", $1, $2, $3 }'
+		fi
 		echo
 		echo "| target | what | measured | target | met |"
 		echo "|---|---|---|---|---|"
@@ -648,7 +756,14 @@ report() {
 
 main() {
 	parse_args "$@"
-	if [ "$INSIDE" = 1 ]; then inside; else outside; fi
+	if [ "$INSIDE" = 1 ]; then
+		inside
+	elif [ "$REPORT_ONLY" = 1 ]; then
+		[ -s "$OUT/raw.tsv" ] || die "no $OUT/raw.tsv"
+		report
+	else
+		outside
+	fi
 }
 
 # One line, so bash has parsed it all before running: editing this file

@@ -17,7 +17,9 @@ KEYS=(cold_ready_ms libvirt_save_ms libvirt_save_bytes libvirt_restore_ms libvir
 	clones_total_pss_kib_n1 clones_total_pss_kib_n3 clone_pss_kib_each template_file_kib
 	restored_total_pss_kib_n1 restored_total_pss_kib_n3 restored_pss_kib_each
 	storm_p2_clone_starts_per_s storm_p2_create_paused_per_s
-	storm_p4_clone_starts_per_s storm_p4_create_paused_per_s)
+	storm_p4_clone_starts_per_s storm_p4_create_paused_per_s
+	storm_p2_clone_first_fifth_ms storm_p2_clone_last_fifth_ms storm_p2_running_clones_cpu_pct
+	storm_p2_create_paused_first_fifth_ms storm_p2_create_paused_last_fifth_ms)
 
 echo "1..1"
 [ "$(id -u)" = 0 ] || { echo "ok 1 # SKIP $DESC: needs root"; exit 77; }
