@@ -12,9 +12,7 @@
 
 static int vt_hook_clone_name(const struct vt_hook_call *call, vt_error_t *err)
 {
-    if (vt_name_validate(call->domain, "clone", err) < 0)
-        return vt_error_prefix(err, "virt-template");
-    return 0;
+    return vt_name_validate(call->domain, "clone", err);
 }
 
 static int vt_hook_remove_socket(const struct vt_hook_call *call, vt_error_t *err)

@@ -70,6 +70,43 @@ teardown_file() {
 	expect_clean_failure "cannot start template 'x4'" virt-template create x4 --xml "$BATS_TEST_TMPDIR/bad.xml"
 }
 
+@test "domain XML a template cannot have is refused before anything exists" {
+	local base=$VIRT_TEMPLATE_DATADIR/kernel-initrd.xml
+	local -A cases=(
+		["<memoryBacking><hugepages/></memoryBacking>"]="uses hugepages"
+		["<memoryBacking><nosharepages/></memoryBacking>"]="has its own <memoryBacking>"
+		["<cpu><numa><cell id='0' cpus='0' memory='256' unit='MiB'/></numa></cpu>"]="defines NUMA cells"
+		["<maxMemory slots='4' unit='GiB'>1</maxMemory>"]="memory hotplug"
+	)
+	local extra i=0
+	for extra in "${!cases[@]}"; do
+		sed "s|<vcpu>|$extra<vcpu>|" "$base" >"$BATS_TEST_TMPDIR/x$i.xml"
+		expect_clean_failure "${cases[$extra]}" virt-template create "x$i" --xml "$BATS_TEST_TMPDIR/x$i.xml"
+		i=$((i + 1))
+	done
+	sed "s|<memballoon model='none'/>|<memballoon model='virtio'/>|" "$base" >"$BATS_TEST_TMPDIR/b.xml"
+	expect_clean_failure "has a memballoon device" virt-template create xb --xml "$BATS_TEST_TMPDIR/b.xml"
+}
+
+@test "a missing kernel or initrd" {
+	expect_clean_failure "cannot read kernel '/nonexistent/vmlinuz'" \
+		virt-template create xk --kernel /nonexistent/vmlinuz --initrd "$VT_GUEST_initrd"
+	expect_clean_failure "cannot read initrd '/nonexistent/initrd'" \
+		virt-template create xk --kernel "$VT_GUEST_kernel" --initrd /nonexistent/initrd
+}
+
+@test "save of a saved template, and of a template that is not running" {
+	expect_clean_failure "template '$T' is already saved" virt-template save "$T"
+	virt-template -q create dead --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" --virt-type qemu
+	virsh -q destroy dead
+	expect_clean_failure "template 'dead' is not running; delete it and create it again" \
+		virt-template save dead
+	run virt-template info dead
+	echo "$output" | grep -Eq '^State: +stopped$'
+	virt-template -q delete dead
+	[ ! -e "$VT_STATEDIR/dead" ] && [ ! -e "$VT_MEMDIR/dead" ]
+}
+
 @test "usage errors point at --help" {
 	run --separate-stderr virt-template create
 	[ "$status" -eq 2 ]
