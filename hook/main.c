@@ -41,10 +41,11 @@ static int vt_hook_run(const struct vt_hook_handler *h, const char *domain, vt_e
     vt_autofree char *xml = NULL;
     if (vt_fd_read_all(STDIN_FILENO, VT_HOOK_STDIN_MAX, &xml, NULL, err) < 0)
         return -1;
-    /* Fast path: most domains on a host are not ours; skip the XML parse. */
-    if (strstr(xml, VT_XML_NS) == NULL)
+    /* Fast path: most domains on a host have nothing to do with us. */
+    const struct vt_dirs *dirs = vt_dirs_default();
+    if (!vt_hook_concerns(dirs, xml))
         return 0;
-    struct vt_hook_call call = {.dirs = vt_dirs_default(), .domain = domain};
+    struct vt_hook_call call = {.dirs = dirs, .domain = domain, .xml = xml};
     if (vt_xml_scan_metadata(xml, &call.md, err) < 0)
         return -1;
     return h->run(&call, err);

@@ -1,6 +1,7 @@
 #include "hook.h"
 
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -52,7 +53,31 @@ static int vt_hook_prepare_template(const struct vt_hook_call *call, vt_error_t 
     return 0;
 }
 
-int vt_hook_prepare(const struct vt_hook_call *call, vt_error_t *err)
+bool vt_hook_concerns(const struct vt_dirs *dirs, const char *xml)
+{
+    return strstr(xml, VT_XML_NS) != NULL || strstr(xml, dirs->mem) != NULL;
+}
+
+struct vt_hook_sealed_check {
+    const struct vt_hook_call *call;
+    vt_error_t *err;
+};
+
+static int vt_hook_refuse_if_saved(const char *template_name, void *data)
+{
+    struct vt_hook_sealed_check *c = data;
+    struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
+    vt_autoerror vt_error_t ignored = NULL;
+    if (vt_store_load(c->call->dirs, template_name, &meta, &ignored) < 0 ||
+        meta.state != VT_TEMPLATE_SAVED)
+        return 0;
+    return vt_error_set(c->err, 0,
+                        "domain '%s' would map the memory of saved template '%s' with share=on; "
+                        "that memory is sealed (define clones with virt-template clone)",
+                        c->call->domain, template_name);
+}
+
+static int vt_hook_prepare_role(const struct vt_hook_call *call, vt_error_t *err)
 {
     switch (call->md.role) {
     case VT_ROLE_CLONE:
@@ -63,6 +88,16 @@ int vt_hook_prepare(const struct vt_hook_call *call, vt_error_t *err)
         break;
     }
     return 0;
+}
+
+int vt_hook_prepare(const struct vt_hook_call *call, vt_error_t *err)
+{
+    if (vt_hook_prepare_role(call, err) < 0)
+        return -1;
+    /* Any domain, ours or not: writing the file would change what every
+     * clone resumes into. */
+    struct vt_hook_sealed_check check = {.call = call, .err = err};
+    return vt_xml_scan_shared_mappings(call->xml, call->dirs->mem, vt_hook_refuse_if_saved, &check);
 }
 
 int vt_hook_started(const struct vt_hook_call *call, vt_error_t *err)

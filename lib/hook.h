@@ -4,6 +4,8 @@
 #ifndef VT_HOOK_H
 #define VT_HOOK_H
 
+#include <stdbool.h>
+
 #include "error.h"
 #include "paths.h"
 #include "xml.h"
@@ -13,11 +15,17 @@
 struct vt_hook_call {
     const struct vt_dirs *dirs;
     const char *domain; /* argv[1]: the domain's name */
+    const char *xml;    /* the domain XML libvirt passed on stdin */
     struct vt_xml_metadata md;
 };
 
 /* prepare begin: refuses a clone whose template is missing or not saved,
- * and a template that is already saved (it must never boot again). */
+ * a template that is already saved (it must never boot again), and any
+ * domain that would map a saved template's memory file with share=on. */
+/* True if the hook has anything to do with this XML at all: our metadata,
+ * or a mention of the memory directory. Everything else exits at once. */
+bool vt_hook_concerns(const struct vt_dirs *dirs, const char *xml);
+
 int vt_hook_prepare(const struct vt_hook_call *call, vt_error_t *err);
 
 /* started begin: feeds a clone its template's device state. */

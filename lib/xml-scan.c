@@ -143,3 +143,61 @@ int vt_xml_scan_metadata(const char *xml, struct vt_xml_metadata *md, vt_error_t
     const char *tag = vt_scan_find_tag(start, end);
     return tag ? vt_scan_tag(tag, md, err) : 0;
 }
+
+/* Bounds of the attribute value around `at` ('...' or "..."), or false. */
+static bool vt_scan_enclosing_value(const char *xml, const char *at, const char **start,
+                                    const char **end)
+{
+    const char *p = at;
+    while (p > xml && p[-1] != '"' && p[-1] != '\'' && p[-1] != '<' && p[-1] != '>')
+        p--;
+    if (p == xml || (p[-1] != '"' && p[-1] != '\''))
+        return false;
+    char quote = p[-1];
+    const char *q = strchr(at, quote);
+    if (q == NULL)
+        return false;
+    *start = p;
+    *end = q;
+    return true;
+}
+
+/* share=on in QEMU's key=value syntax, or "share": true in its JSON syntax
+ * (escaped inside an XML attribute). */
+static bool vt_scan_value_shares(const char *start, const char *end)
+{
+    static const char *const forms[] = {"share=on", "&quot;share&quot;:true",
+                                        "&quot;share&quot;: true", "\"share\":true"};
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        const char *hit = strstr(start, forms[i]);
+        if (hit && hit < end)
+            return true;
+    }
+    return false;
+}
+
+int vt_xml_scan_shared_mappings(const char *xml, const char *memdir,
+                                int (*found)(const char *template_name, void *data), void *data)
+{
+    size_t dir_len = strlen(memdir);
+    for (const char *p = xml; (p = strstr(p, memdir)) != NULL; p += dir_len) {
+        const char *name = p + dir_len, *start, *end;
+        if (*name != '/' || !vt_scan_enclosing_value(xml, p, &start, &end))
+            continue;
+        name++;
+        size_t len = strcspn(name, "/\"'&,");
+        char template_name[VT_SCAN_VALUE_MAX];
+        vt_error_t ignored = NULL;
+        if (len == 0 || len >= sizeof(template_name) || strncmp(name + len, "/memory", 7) != 0)
+            continue;
+        memcpy(template_name, name, len);
+        template_name[len] = '\0';
+        if (vt_name_validate(template_name, "template", &ignored) < 0) {
+            vt_error_free(&ignored);
+            continue;
+        }
+        if (vt_scan_value_shares(start, end) && found(template_name, data) < 0)
+            return -1;
+    }
+    return 0;
+}

@@ -59,6 +59,11 @@ int vt_xml_read_metadata_element(const char *element, struct vt_xml_metadata *md
  * an XML parser (xml-scan.c): what the hook uses. */
 int vt_xml_scan_metadata(const char *xml, struct vt_xml_metadata *md, vt_error_t *err);
 
+/* Calls found(T) for every attribute value in xml that maps MEMDIR/T/memory
+ * with share=on (QEMU key=value or JSON syntax). Stops at found's -1. */
+int vt_xml_scan_shared_mappings(const char *xml, const char *memdir,
+                                int (*found)(const char *template_name, void *data), void *data);
+
 /* Path of the first file-backed serial/console output (source or log),
  * which `save --wait-console` reads. NULL with *err if there is none. */
 char *vt_xml_console_file(const char *xml, vt_error_t *err);

@@ -62,6 +62,22 @@ plain_xml() {
 	[ "$(sha256sum <"$VT_MEMDIR/$T/memory")" = "$before" ]
 }
 
+@test "no domain may map a saved template's memory with share=on, metadata or not" {
+	local before
+	before=$(sha256sum <"$VT_MEMDIR/$T/memory")
+	plain_xml rogue | sed "s|</devices>|</devices><qemu:commandline xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><qemu:arg value='-object'/><qemu:arg value='memory-backend-file,id=r,size=268435456,mem-path=$VT_MEMDIR/$T/memory,share=on'/><qemu:arg value='-machine'/><qemu:arg value='memory-backend=r'/></qemu:commandline>|" >"$BATS_TEST_TMPDIR/rogue.xml"
+	run --separate-stderr virsh create "$BATS_TEST_TMPDIR/rogue.xml"
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"domain 'rogue' would map the memory of saved template '$T' with share=on"* ]]
+	# Defined persistently, it cannot start either.
+	virsh -q define "$BATS_TEST_TMPDIR/rogue.xml"
+	run --separate-stderr virsh start rogue
+	[ "$status" -ne 0 ]
+	[ "$(domain_state rogue)" = "shut off" ]
+	virsh -q undefine rogue
+	[ "$(sha256sum <"$VT_MEMDIR/$T/memory")" = "$before" ]
+}
+
 @test "the clone still starts after the refusals" {
 	timeout "$START_TIMEOUT" virsh start hk-c1
 	wait_for_file_match "$(console_log hk-c1)" "VT-TICK" 30

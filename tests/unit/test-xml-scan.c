@@ -128,6 +128,47 @@ static void test_unterminated_input_is_safe(void **state)
     }
 }
 
+static int collect(const char *template_name, void *data)
+{
+    char *found = data;
+    strcat(found, template_name);
+    strcat(found, ";");
+    return 0;
+}
+
+static void test_shared_mappings(void **state)
+{
+    char found[256] = "";
+    const char *xml =
+        "<domain xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><qemu:commandline>"
+        "<qemu:arg value='-object'/>"
+        "<qemu:arg value='memory-backend-file,id=m,size=1,mem-path=/dev/shm/virt-template/t1/memory,share=on'/>"
+        "<qemu:arg value='memory-backend-file,id=n,size=1,mem-path=/dev/shm/virt-template/t2/memory,share=off'/>"
+        "<qemu:arg value='{&quot;qom-type&quot;:&quot;memory-backend-file&quot;,&quot;mem-path&quot;:"
+        "&quot;/dev/shm/virt-template/t3/memory&quot;,&quot;share&quot;:true}'/>"
+        "<qemu:arg value=\"mem-path=/dev/shm/virt-template/../etc/memory,share=on\"/>"
+        "<qemu:arg value='mem-path=/dev/shm/virt-template/t4/other,share=on'/>"
+        "</qemu:commandline></domain>";
+    assert_int_equal(vt_xml_scan_shared_mappings(xml, "/dev/shm/virt-template", collect, found), 0);
+    /* t2 is private, '..' is not a template name, t4 maps another file. */
+    assert_string_equal(found, "t1;t3;");
+}
+
+static int refuse(const char *template_name, void *data)
+{
+    (void)template_name;
+    (*(int *)data)++;
+    return -1;
+}
+
+static void test_shared_mappings_stop(void **state)
+{
+    int calls = 0;
+    const char *xml = "<a v='mem-path=/m/x/memory,share=on'/><a v='mem-path=/m/y/memory,share=on'/>";
+    assert_int_equal(vt_xml_scan_shared_mappings(xml, "/m", refuse, &calls), -1);
+    assert_int_equal(calls, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +177,8 @@ int main(void)
         cmocka_unit_test(test_not_ours),
         cmocka_unit_test(test_refuses_bad_values),
         cmocka_unit_test(test_unterminated_input_is_safe),
+        cmocka_unit_test(test_shared_mappings),
+        cmocka_unit_test(test_shared_mappings_stop),
     };
     return vt_test_run(tests);
 }
