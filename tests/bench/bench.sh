@@ -20,7 +20,8 @@
 # its ready marker; "1g": 1400 MiB guest filling 1000 MB):
 #   cold      virsh create of a plain guest -> VT-READY on its console
 #   save/restore  virsh save (time, file size), virsh restore (-> running)
-#   floor     virsh create --paused of the same plain domain (-> returns)
+#   floor     virsh create --paused of the same plain domain (-> returns), taken
+#             right before each clone start
 #   template  virt-template save (wall time), save_ms and state size from info
 #   clone     virsh start CLONE (-> returns running) and -> its next VT-TICK
 #   memory    (100m) total PSS of 1..20 running clones against 1..20 restored
@@ -293,19 +294,17 @@ phase_cold_save_restore() {
 	assert_clean "cold-$size"
 }
 
-# The least a libvirt-managed start costs: QEMU up, nothing run.
-phase_floor() {
-	local size=$1 r name xml ms
-	say "[$size] floor: virsh create --paused"
-	for ((r = 1; r <= REPS; r++)); do
-		name=$PREFIX-floor-$size-$r xml=$WORK/$name.xml
-		plain_xml "$name" "${SIZE_MIB[$size]}" "${SIZE_FILL[$size]}" >"$xml"
-		timed ms virsh -q create --paused "$xml" >/dev/null
-		[ "$(domain_state "$name")" = paused ] || die "$name is not paused"
-		rec "$size" floor_create_paused_ms "$ms"
-		virsh -q destroy "$name" >/dev/null
-	done
-	assert_clean "floor-$size"
+# The least a libvirt-managed start costs: QEMU up, nothing run. Measured
+# right before each clone start (same load on the machine), so that P1
+# compares like with like.
+measure_floor() {
+	local size=$1 name=$PREFIX-floor-$1-$2 xml ms
+	xml=$WORK/$name.xml
+	plain_xml "$name" "${SIZE_MIB[$size]}" "${SIZE_FILL[$size]}" >"$xml"
+	timed ms virsh -q create --paused "$xml" >/dev/null
+	[ "$(domain_state "$name")" = paused ] || die "$name is not paused"
+	rec "$size" floor_create_paused_ms "$ms"
+	virsh -q destroy "$name" >/dev/null
 }
 
 # start_clone SIZE CLONE: virsh start -> running, and -> the next VT-TICK.
@@ -323,10 +322,11 @@ start_clone() {
 	! grep -q VT-BOOT "$log" || die "clone $c booted instead of resuming"
 }
 
-# One template per repetition: boot, virt-template save, then one clone start.
+# One template per repetition: boot, virt-template save, then the floor and
+# one clone start.
 phase_template_clone() {
 	local size=$1 r t c ms
-	say "[$size] virt-template save, clone start"
+	say "[$size] virt-template save, floor (virsh create --paused), clone start"
 	for ((r = 1; r <= REPS; r++)); do
 		t=$PREFIX-t-$size-$r c=$PREFIX-c-$size-$r
 		boot_template "$t" "$size"
@@ -335,8 +335,9 @@ phase_template_clone() {
 		rec "$size" template_save_ms "$(info_field "$t" save_ms)"
 		rec "$size" template_state_bytes "$(info_field "$t" state_bytes)"
 		virt-template -q clone "$t" "$c" >/dev/null
+		measure_floor "$size" "$r"
 		start_clone "$size" "$c"
-		if [ "$r" = 1 ] && [ "$size" = 100m ]; then profile_starts "$t"; fi
+		if [ "$r" = 1 ]; then profile_starts "$t" "$size"; fi
 		virsh -q destroy "$c" >/dev/null
 		virt-template -q delete --force "$t"
 	done
@@ -364,15 +365,16 @@ profile_start() {
 	virsh -q destroy "$dom" >/dev/null
 }
 
-# One clone start and one plain create --paused, profiled.
+# One clone start of template $1 and one plain create --paused of size $2,
+# profiled.
 profile_starts() {
-	local t=$1 c=$PREFIX-prof p=$PREFIX-prof-plain
+	local t=$1 size=$2 c=$PREFIX-prof p=$PREFIX-prof-plain
 	command -v virt-admin >/dev/null || return 0
 	virt-template -q clone "$t" "$c" >/dev/null
-	profile_start clone-start "$c" virsh -q start "$c"
+	profile_start "clone-start-$size" "$c" virsh -q start "$c"
 	virsh -q undefine "$c" >/dev/null
-	plain_xml "$p" "${SIZE_MIB[100m]}" "${SIZE_FILL[100m]}" >"$WORK/$p.xml"
-	profile_start create-paused "$p" virsh -q create --paused "$WORK/$p.xml"
+	plain_xml "$p" "${SIZE_MIB[$size]}" "${SIZE_FILL[$size]}" >"$WORK/$p.xml"
+	profile_start "create-paused-$size" "$p" virsh -q create --paused "$WORK/$p.xml"
 }
 
 # pss_total DOMAIN...: sum of the QEMU processes' PSS (KiB).
@@ -525,7 +527,6 @@ inside() {
 	local size
 	for size in "${SIZES[@]}"; do
 		phase_cold_save_restore "$size"
-		phase_floor "$size"
 		phase_template_clone "$size"
 	done
 	phase_memory_clones
@@ -574,7 +575,11 @@ make_json() {
 	jq -R -s --argjson meta "$metajson" --argjson reps "$REPS" --argjson smoke "$SMOKE" \
 		--argjson counts "$(printf '%s\n' "${MEM_COUNTS[@]}" | jq -s .)" \
 		--argjson par "$(printf '%s\n' "${STORM_PAR[@]}" | jq -s .)" --argjson storm_n "$STORM_N" \
-		--argjson profile "$(profile_json clone-start)" --argjson profile_plain "$(profile_json create-paused)" '
+		--argjson profile "{$(for s in 100m 1g; do
+			printf '"%s": {"clone_start": %s, "create_paused": %s}' "$s" \
+				"$(profile_json "clone-start-$s")" "$(profile_json "create-paused-$s")"
+			[ "$s" = 1g ] || printf ,
+		done)}" '
 		def median: sort | if length == 0 then null
 			elif length % 2 == 1 then .[(length - 1) / 2]
 			else (.[length / 2 - 1] + .[length / 2]) / 2 end;
@@ -593,7 +598,7 @@ make_json() {
 				storm_starts: $storm_n, storm_parallelism: $par,
 				sizes: {"100m": {memory_mib: 256, fill_mb: 100}, "1g": {memory_mib: 1400, fill_mb: 1000}}}),
 			figures: $f,
-			profile_ms: {clone_start: $profile, create_paused: $profile_plain},
+			profile_ms: $profile,
 			ratios: {
 				P1: target(ratio($f["100m"].clone_start_running_ms.median; $f["100m"].floor_create_paused_ms.median);
 					"<="; 1.10; "clone start (-> running) / virsh create --paused, 100m"),
@@ -624,6 +629,20 @@ q() { jq -r "$1 // \"-\"" "$OUT/results.json"; }
 # med SECTION KEY [FACTOR [DECIMALS]]: a median, scaled and rounded (1 decimal).
 med() {
 	q ".figures[\"$1\"].$2.median | if type == \"number\" then (. * ${3:-1} * pow(10; ${4:-1}) | round) / pow(10; ${4:-1}) else . end"
+}
+
+# Where one clone start and one create --paused of size $1 spent their time.
+profile_md() {
+	[ -s "$OUT/profile-clone-start-$1.log" ] || return 0
+	echo
+	echo "One start of each, libvirtd debug log on (slower than the figures above), $1:"
+	echo
+	echo "| event | clone: virsh start (ms) | plain: virsh create --paused (ms) |"
+	echo "|---|---|---|"
+	join -t $'\t' -a 1 -a 2 -e - -o 0,1.2,2.2 \
+		<(profile_summary "clone-start-$1" | awk -F '\t' '{ print $2 "\t" $1 }' | sort -t $'\t' -k1,1) \
+		<(profile_summary "create-paused-$1" | awk -F '\t' '{ print $2 "\t" $1 }' | sort -t $'\t' -k1,1) |
+		sort -t $'\t' -k2,2n | awk -F '\t' '{ printf "| %s | %s | %s |\n", $1, $2, $3 }'
 }
 
 make_md() {
@@ -670,17 +689,7 @@ make_md() {
 		done
 		echo "| CPU used by the $STORM_N started clones, idle guests (% of one core) |" \
 			"$(med 100m storm_p2_running_clones_cpu_pct) | 0 (paused) |"
-		if [ -s "$OUT/profile-clone-start.log" ]; then
-			echo
-			echo "One start of each, libvirtd debug log on (slower than the figures above), 100m:"
-			echo
-			echo "| event | clone: virsh start (ms) | plain: virsh create --paused (ms) |"
-			echo "|---|---|---|"
-			join -t $'\t' -a 1 -a 2 -e - -o 0,1.2,2.2 \
-				<(profile_summary clone-start | awk -F '\t' '{ print $2 "\t" $1 }' | sort -t $'\t' -k1,1) \
-				<(profile_summary create-paused | awk -F '\t' '{ print $2 "\t" $1 }' | sort -t $'\t' -k1,1) |
-				sort -t $'\t' -k2,2n | awk -F '\t' '{ printf "| %s | %s | %s |\n", $1, $2, $3 }'
-		fi
+		for s in "${SIZES[@]}"; do profile_md "$s"; done
 		echo
 		echo "| target | what | measured | target | met |"
 		echo "|---|---|---|---|---|"
