@@ -72,6 +72,17 @@ static json_object *vt_save_capability_args(void)
     return args;
 }
 
+/* QEMU says why in "error-desc" (e.g. the disk is full): pass that on. */
+static void vt_save_migration_error(json_object *ret, const char *status, vt_error_t *err)
+{
+    json_object *desc = NULL;
+    if (json_object_object_get_ex(ret, "error-desc", &desc) &&
+        json_object_is_type(desc, json_type_string))
+        vt_error_set(err, 0, "saving the device state failed: %s", json_object_get_string(desc));
+    else
+        vt_error_set(err, 0, "device state migration %s", status ? status : "has no status");
+}
+
 static int vt_save_poll_migration(virDomainPtr dom, int64_t deadline, vt_error_t *err)
 {
     for (;;) {
@@ -82,7 +93,7 @@ static int vt_save_poll_migration(virDomainPtr dom, int64_t deadline, vt_error_t
         int done = status == NULL ? -1 : strcmp(status, "completed") == 0 ? 1
                  : (strcmp(status, "failed") == 0 || strcmp(status, "cancelled") == 0) ? -1 : 0;
         if (done < 0)
-            vt_error_set(err, 0, "device state migration %s", status ? status : "has no status");
+            vt_save_migration_error(ret, status, err);
         json_object_put(ret);
         if (done != 0)
             return done > 0 ? 0 : -1;
