@@ -201,6 +201,21 @@ static int vt_save_freeze(virDomainPtr dom, const struct vt_dirs *dirs, struct v
     return rc;
 }
 
+/* The least the memory file can have once saved: QEMU 7.2 clones still open
+ * it read-write (share=off), so its owner, the QEMU user, keeps rw; nobody
+ * else gets anything. */
+static int vt_save_seal_memory(const struct vt_dirs *dirs, const struct vt_meta *meta,
+                               vt_error_t *err)
+{
+    vt_autofree char *mem = vt_path_template(dirs, VT_PATH_MEM, meta->name, err);
+    if (mem == NULL)
+        return -1;
+    vt_autoclose int fd = open(mem, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 || fchown(fd, meta->qemu_uid, meta->qemu_gid) < 0 || fchmod(fd, 0600) < 0)
+        return vt_error_set(err, errno, "cannot seal the memory file '%s'", mem);
+    return 0;
+}
+
 /* Loads T's metadata, which must say "booting". */
 static int vt_save_load_booting(const struct vt_dirs *dirs, const char *name,
                                 struct vt_meta *meta, vt_error_t *err)
@@ -237,6 +252,8 @@ int vt_template_save(virConnectPtr conn, const struct vt_dirs *dirs, const char 
         return -1;
     meta.boot_ms = boot_ms;
     if (vt_save_freeze(dom, dirs, &meta, deadline, err) < 0)
+        return -1;
+    if (vt_save_seal_memory(dirs, &meta, err) < 0)
         return -1;
     meta.state = VT_TEMPLATE_SAVED;
     meta.saved_ms = vt_wall_ms();

@@ -21,6 +21,12 @@ setup_file() {
 	run virsh dominfo "$T"
 	[ "$status" -ne 0 ]
 	[ "$(stat -c %s "$VT_MEMDIR/$T/memory")" -eq $((256 * 1024 * 1024)) ]
+	# Least permission: the QEMU user alone; root alone in the store.
+	[ "$(stat -c %a:%U "$VT_MEMDIR/$T/memory")" = "600:libvirt-qemu" ]
+	[ "$(stat -c %a:%U "$VT_MEMDIR/$T")" = "700:libvirt-qemu" ]
+	[ "$(stat -c %a:%U "$VT_STATEDIR/$T")" = "700:root" ]
+	[ "$(stat -c %a:%U "$VT_STATEDIR/$T/state")" = "600:root" ]
+	[ "$(stat -c %a:%U "$VT_STATEDIR/$T/meta.json")" = "600:root" ]
 	grep -q "$VT_READY" "$(console_log "$T")"
 	sha256sum <"$VT_MEMDIR/$T/memory" >"$BATS_FILE_TMPDIR/mem.sha"
 }
