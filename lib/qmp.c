@@ -68,7 +68,8 @@ int vt_qmp_parse_message(const char *text, size_t len, struct vt_qmp_message *ms
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t used = json_tokener_get_parse_end(tok);
     json_tokener_free(tok);
-    while (used < len && strchr(" \t\r\n", text[used]) != NULL)
+    /* A NUL byte is no whitespace (strchr would match its set's end). */
+    while (used < len && text[used] != '\0' && strchr(" \t\r\n", text[used]) != NULL)
         used++;
     /* One message per line: anything after the JSON value is an error. */
     if (msg->root == NULL || jerr != json_tokener_success || used != len) {
