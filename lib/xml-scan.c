@@ -1,9 +1,14 @@
 /* Finds our metadata element in the domain XML libvirt gives the hook,
  * without an XML parser. The hook runs for every operation of every domain
  * on the host; loading libxml2 (and ICU with it) would cost more than
- * everything else it does. libvirt formats that XML itself, so it has no
- * comments, CDATA or raw '<' in text: a strict scan of one start tag is
- * enough, and anything unexpected in our element is an error. */
+ * everything else it does. libvirt formats that XML itself, with text and
+ * attribute values escaped, so '<' outside a quoted value starts markup.
+ * But it dumps the children of <metadata> as given (libxml2's xmlNodeDump):
+ * another application's element there keeps its comments, CDATA and nested
+ * elements of any namespace, and a prefix may be declared on <metadata>
+ * itself. So the scan walks <metadata>'s tags and takes our element only as
+ * its direct child, as /domain/metadata/vt:template does with libxml2
+ * (vt_xml_read_metadata). A malformed tag there is an error. */
 #include <stdbool.h>
 #include <string.h>
 
@@ -17,6 +22,15 @@ struct vt_scan_attr {
     size_t name_len;
     const char *value;
     size_t value_len;
+};
+
+/* A start tag: its qualified name, where its attributes begin, and whether
+ * it closes itself (<.../>). */
+struct vt_scan_elem {
+    const char *name;
+    size_t name_len;
+    const char *attrs;
+    bool empty;
 };
 
 static const char *vt_scan_skip_space(const char *p)
@@ -46,9 +60,74 @@ static const char *vt_scan_attr(const char *p, struct vt_scan_attr *a)
     return end + 1;
 }
 
+/* The next attribute of a start tag at p, or false at the tag's end. */
+static bool vt_scan_next_attr(const char **p, struct vt_scan_attr *a)
+{
+    *p = vt_scan_skip_space(*p);
+    if (**p == '/' || **p == '>')
+        return false;
+    *p = vt_scan_attr(*p, a);
+    return *p != NULL;
+}
+
+/* Reads the start tag at p ('<'); returns its end, NULL if malformed. */
+static const char *vt_scan_elem(const char *p, struct vt_scan_elem *el)
+{
+    struct vt_scan_attr a;
+    el->name = p + 1;
+    el->name_len = strcspn(el->name, "= \t\r\n/><\"'");
+    if (el->name_len == 0)
+        return NULL;
+    el->attrs = p = el->name + el->name_len;
+    while (vt_scan_next_attr(&p, &a))
+        ;
+    if (p == NULL || (*p == '/' && p[1] != '>'))
+        return NULL;
+    el->empty = *p == '/';
+    return p + (el->empty ? 2 : 1);
+}
+
 static bool vt_scan_is(const char *s, size_t len, const char *word)
 {
     return len == strlen(word) && strncmp(s, word, len) == 0;
+}
+
+/* Is a the declaration of PREFIX: xmlns:PREFIX, or xmlns if prefix_len is 0? */
+static bool vt_scan_is_decl(const struct vt_scan_attr *a, const char *prefix, size_t prefix_len)
+{
+    if (prefix_len == 0)
+        return vt_scan_is(a->name, a->name_len, "xmlns");
+    return a->name_len == 6 + prefix_len && strncmp(a->name, "xmlns:", 6) == 0 &&
+           strncmp(a->name + 6, prefix, prefix_len) == 0;
+}
+
+/* Does el declare PREFIX to be our namespace? *declared says whether it
+ * declares PREFIX at all. */
+static bool vt_scan_declares_ours(const struct vt_scan_elem *el, const char *prefix,
+                                  size_t prefix_len, bool *declared)
+{
+    const char *p = el->attrs;
+    struct vt_scan_attr a;
+    while (vt_scan_next_attr(&p, &a))
+        if (vt_scan_is_decl(&a, prefix, prefix_len)) {
+            *declared = true;
+            return vt_scan_is(a.value, a.value_len, VT_XML_NS);
+        }
+    return false;
+}
+
+/* Is el, a child of <metadata>, our <template> element? Its prefix is
+ * declared on el or, as libvirt moves declarations there, on <metadata>. */
+static bool vt_scan_is_ours(const struct vt_scan_elem *el, const struct vt_scan_elem *metadata)
+{
+    const char *colon = memchr(el->name, ':', el->name_len);
+    size_t prefix_len = colon ? (size_t)(colon - el->name) : 0;
+    const char *local = colon ? colon + 1 : el->name;
+    if (!vt_scan_is(local, el->name_len - (size_t)(local - el->name), "template"))
+        return false;
+    bool declared = false;
+    bool ours = vt_scan_declares_ours(el, el->name, prefix_len, &declared);
+    return declared ? ours : vt_scan_declares_ours(metadata, el->name, prefix_len, &declared);
 }
 
 static int vt_scan_store(const struct vt_scan_attr *a, char *out, vt_error_t *err)
@@ -60,18 +139,13 @@ static int vt_scan_store(const struct vt_scan_attr *a, char *out, vt_error_t *er
     return 0;
 }
 
-/* Role and name from the attributes of our start tag, which begins at tag. */
-static int vt_scan_tag(const char *tag, struct vt_xml_metadata *md, vt_error_t *err)
+/* Role and name from the attributes of our element. */
+static int vt_scan_tag(const struct vt_scan_elem *el, struct vt_xml_metadata *md, vt_error_t *err)
 {
     char role[VT_SCAN_VALUE_MAX] = "", name[VT_SCAN_VALUE_MAX] = "";
-    const char *p = tag + 1 + strcspn(tag + 1, " \t\r\n/>");
-    for (;;) {
-        struct vt_scan_attr a;
-        p = vt_scan_skip_space(p);
-        if (*p == '/' || *p == '>')
-            break;
-        if ((p = vt_scan_attr(p, &a)) == NULL)
-            return vt_error_set(err, 0, "virt-template metadata: malformed element");
+    const char *p = el->attrs;
+    struct vt_scan_attr a;
+    while (vt_scan_next_attr(&p, &a)) {
         if (vt_scan_is(a.name, a.name_len, "role") && vt_scan_store(&a, role, err) < 0)
             return -1;
         if (vt_scan_is(a.name, a.name_len, "name") && vt_scan_store(&a, name, err) < 0)
@@ -89,59 +163,61 @@ static int vt_scan_tag(const char *tag, struct vt_xml_metadata *md, vt_error_t *
     return 0;
 }
 
-/* Is the start tag at tag "<PREFIX:template" (or "<template" with no
- * prefix), PREFIX being the one the xmlns attribute at decl declares? */
-static bool vt_scan_tag_matches(const char *tag, const char *decl)
+/* The end of the comment, CDATA section or processing instruction at p,
+ * or NULL if it has none. */
+static const char *vt_scan_skip_markup(const char *p)
 {
-    const char *prefix = decl + strlen("xmlns");
-    size_t prefix_len = 0;
-    if (*prefix == ':') {
-        prefix++;
-        prefix_len = strcspn(prefix, "= \t\r\n");
+    static const struct {
+        const char *open, *close;
+    } kinds[] = {{"<!--", "-->"}, {"<![CDATA[", "]]>"}, {"<?", "?>"}, {"<!", ">"}};
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        size_t open_len = strlen(kinds[i].open);
+        if (strncmp(p, kinds[i].open, open_len) == 0) {
+            const char *end = strstr(p + open_len, kinds[i].close);
+            return end ? end + strlen(kinds[i].close) : NULL;
+        }
     }
-    const char *name = tag + 1;
-    if (prefix_len > 0) {
-        if (strncmp(name, prefix, prefix_len) != 0 || name[prefix_len] != ':')
-            return false;
-        name += prefix_len + 1;
-    }
-    return strncmp(name, "template", 8) == 0 && strchr(" \t\r\n/>", name[8]) != NULL;
+    return NULL;
 }
 
-/* The start tag declaring our namespace with an xmlns attribute inside
- * [from, to), or NULL. */
-static const char *vt_scan_find_tag(const char *from, const char *to)
+/* The <metadata> start tag: all text before it is escaped, so the first
+ * "<metadata" followed by a space, '/' or '>' is the element. */
+static const char *vt_scan_find_metadata(const char *xml)
 {
-    for (const char *p = from; (p = strstr(p, VT_XML_NS)) != NULL && p < to; p++) {
-        char quote = p[-1];
-        if ((quote != '"' && quote != '\'') || p[strlen(VT_XML_NS)] != quote)
-            continue;
-        const char *eq = p - 2;
-        while (eq > from && strchr(" \t\r\n", *eq))
-            eq--;
-        const char *tag = eq;
-        while (tag > from && *tag != '<' && *tag != '>')
-            tag--;
-        if (*eq != '=' || *tag != '<')
-            continue;
-        const char *decl = eq;
-        while (decl > tag && !strchr(" \t\r\n", decl[-1]))
-            decl--;
-        if (strncmp(decl, "xmlns", 5) == 0 && vt_scan_tag_matches(tag, decl))
-            return tag;
-    }
+    for (const char *p = xml; (p = strstr(p, "<metadata")) != NULL; p++)
+        if (p[9] != '\0' && strchr(" \t\r\n/>", p[9]) != NULL)
+            return p;
     return NULL;
 }
 
 int vt_xml_scan_metadata(const char *xml, struct vt_xml_metadata *md, vt_error_t *err)
 {
     memset(md, 0, sizeof(*md));
-    const char *start = strstr(xml, "<metadata>");
-    const char *end = start ? strstr(start, "</metadata>") : NULL;
-    if (start == NULL || end == NULL)
-        return 0;
-    const char *tag = vt_scan_find_tag(start, end);
-    return tag ? vt_scan_tag(tag, md, err) : 0;
+    struct vt_scan_elem metadata, el;
+    const char *p = vt_scan_find_metadata(xml);
+    if (p && (p = vt_scan_elem(p, &metadata)) == NULL)
+        return vt_error_set(err, 0, "virt-template metadata: malformed element");
+    /* depth counts the elements open inside <metadata>. */
+    for (int depth = 0; p && !metadata.empty && (p = strchr(p, '<')) != NULL;) {
+        const char *end;
+        if (p[1] == '!' || p[1] == '?') {
+            end = vt_scan_skip_markup(p);
+        } else if (p[1] == '/') {
+            if (depth-- == 0)
+                return 0; /* </metadata> */
+            end = p + 2;
+        } else {
+            end = vt_scan_elem(p, &el);
+            if (end && depth == 0 && vt_scan_is_ours(&el, &metadata))
+                return vt_scan_tag(&el, md, err);
+            if (end && !el.empty)
+                depth++;
+        }
+        if (end == NULL)
+            return vt_error_set(err, 0, "virt-template metadata: malformed element");
+        p = end;
+    }
+    return 0;
 }
 
 /* Bounds of the attribute value around `at` ('...' or "..."), or false. */
