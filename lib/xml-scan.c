@@ -220,17 +220,24 @@ int vt_xml_scan_metadata(const char *xml, struct vt_xml_metadata *md, vt_error_t
     return 0;
 }
 
-/* Bounds of the attribute value around `at` ('...' or "..."), or false. */
-static bool vt_scan_enclosing_value(const char *xml, const char *at, const char **start,
+/* Longest attribute value looked at: a mem-path argument is far shorter.
+ * The bound keeps the scan linear in the XML's size whatever it holds (the
+ * hook reads up to 16 MiB and must answer promptly). */
+#define VT_SCAN_ARG_MAX 4096
+
+/* Bounds of the attribute value around `at` ('...' or "..."), or false.
+ * The opening quote is looked for back to `floor` only. */
+static bool vt_scan_enclosing_value(const char *floor, const char *at, const char **start,
                                     const char **end)
 {
     const char *p = at;
-    while (p > xml && p[-1] != '"' && p[-1] != '\'' && p[-1] != '<' && p[-1] != '>')
+    if (at - floor > VT_SCAN_ARG_MAX)
+        floor = at - VT_SCAN_ARG_MAX;
+    while (p > floor && p[-1] != '"' && p[-1] != '\'' && p[-1] != '<' && p[-1] != '>')
         p--;
-    if (p == xml || (p[-1] != '"' && p[-1] != '\''))
+    if (p == floor || (p[-1] != '"' && p[-1] != '\''))
         return false;
-    char quote = p[-1];
-    const char *q = strchr(at, quote);
+    const char *q = memchr(at, p[-1], strnlen(at, VT_SCAN_ARG_MAX));
     if (q == NULL)
         return false;
     *start = p;
@@ -238,17 +245,31 @@ static bool vt_scan_enclosing_value(const char *xml, const char *at, const char 
     return true;
 }
 
+/* The template name in "T/memory" at `name`, if that is what is there. */
+static bool vt_scan_memory_name(const char *name, char out[VT_SCAN_VALUE_MAX])
+{
+    size_t len = 0;
+    while (len < VT_SCAN_VALUE_MAX - 1 && name[len] && !strchr("/\"'&,", name[len]))
+        len++;
+    if (len == 0 || len == VT_SCAN_VALUE_MAX - 1 || strncmp(name + len, "/memory", 7) != 0)
+        return false;
+    memcpy(out, name, len);
+    out[len] = '\0';
+    vt_error_t ignored = NULL;
+    bool valid = vt_name_validate(out, "template", &ignored) == 0;
+    vt_error_free(&ignored);
+    return valid;
+}
+
 /* share=on in QEMU's key=value syntax, or "share": true in its JSON syntax
- * (escaped inside an XML attribute). */
+ * (escaped inside an XML attribute), within [start, end). */
 static bool vt_scan_value_shares(const char *start, const char *end)
 {
     static const char *const forms[] = {"share=on", "&quot;share&quot;:true",
                                         "&quot;share&quot;: true", "\"share\":true"};
-    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
-        const char *hit = strstr(start, forms[i]);
-        if (hit && hit < end)
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+        if (memmem(start, (size_t)(end - start), forms[i], strlen(forms[i])) != NULL)
             return true;
-    }
     return false;
 }
 
@@ -256,24 +277,17 @@ int vt_xml_scan_shared_mappings(const char *xml, const char *memdir,
                                 int (*found)(const char *template_name, void *data), void *data)
 {
     size_t dir_len = strlen(memdir);
-    for (const char *p = xml; (p = strstr(p, memdir)) != NULL; p += dir_len) {
-        const char *name = p + dir_len, *start, *end;
-        if (*name != '/' || !vt_scan_enclosing_value(xml, p, &start, &end))
-            continue;
-        name++;
-        size_t len = strcspn(name, "/\"'&,");
+    /* Each byte is looked at a bounded number of times: no scan goes back
+     * past the previous mention, and an examined value is skipped whole. */
+    const char *floor = xml;
+    for (const char *p = xml; (p = strstr(p, memdir)) != NULL; floor = p) {
+        const char *start, *end;
         char template_name[VT_SCAN_VALUE_MAX];
-        vt_error_t ignored = NULL;
-        if (len == 0 || len >= sizeof(template_name) || strncmp(name + len, "/memory", 7) != 0)
-            continue;
-        memcpy(template_name, name, len);
-        template_name[len] = '\0';
-        if (vt_name_validate(template_name, "template", &ignored) < 0) {
-            vt_error_free(&ignored);
-            continue;
-        }
-        if (vt_scan_value_shares(start, end) && found(template_name, data) < 0)
+        bool in_value = vt_scan_enclosing_value(floor, p, &start, &end);
+        if (in_value && p[dir_len] == '/' && vt_scan_memory_name(p + dir_len + 1, template_name) &&
+            vt_scan_value_shares(start, end) && found(template_name, data) < 0)
             return -1;
+        p = in_value ? end : p + dir_len;
     }
     return 0;
 }

@@ -6,6 +6,7 @@ packages=(
 	libvirt-dev libxml2-dev libjson-c-dev libcmocka-dev bats
 	qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
 	busybox-static cpio rsync tini apparmor
+	clang-14 libclang-rt-14-dev llvm-14
 )
 missing=()
 for p in "${packages[@]}"; do

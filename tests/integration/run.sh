@@ -11,7 +11,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${VT_BUILDDIR:=$VT_SRCDIR}"
 export VT_SRCDIR VT_BUILDDIR
 
-skip() { echo "1..0 # SKIP $*"; exit 77; }
+# A TAP skip: automake's TAP driver would count exit 77 as an error.
+skip() { echo "1..0 # SKIP $*"; exit 0; }
 [ "$(id -u)" = 0 ] || skip "integration tests need root (a private libvirtd)"
 command -v bats >/dev/null || skip "bats is not installed"
 for v in VT_STATEDIR VT_MEMDIR VT_RUNDIR VT_CONSOLE_LOGDIR; do
