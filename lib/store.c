@@ -31,11 +31,29 @@ int vt_store_lock(const struct vt_dirs *dirs, vt_error_t *err)
     return vt_steal_fd(&fd);
 }
 
+/* STATE/T must be a real directory: O_NOFOLLOW guards only the last
+ * component of the paths below it. */
+static int vt_store_check_dir(const struct vt_dirs *dirs, const char *name, vt_error_t *err)
+{
+    vt_autofree char *dir = vt_path_template(dirs, VT_PATH_STORE_DIR, name, err);
+    struct stat st;
+    if (dir == NULL)
+        return -1;
+    if (lstat(dir, &st) < 0) {
+        if (errno == ENOENT)
+            return vt_error_set(err, 0, "template '%s' does not exist", name);
+        return vt_error_set(err, errno, "cannot stat '%s'", dir);
+    }
+    if (!S_ISDIR(st.st_mode))
+        return vt_error_set(err, 0, "template '%s': '%s' is not a directory", name, dir);
+    return 0;
+}
+
 int vt_store_load(const struct vt_dirs *dirs, const char *name, struct vt_meta *meta,
                   vt_error_t *err)
 {
     vt_autofree char *path = vt_path_template(dirs, VT_PATH_META, name, err);
-    if (path == NULL)
+    if (path == NULL || vt_store_check_dir(dirs, name, err) < 0)
         return -1;
     vt_autofree char *text = NULL;
     if (vt_file_read(path, VT_META_MAX, &text, NULL, err) < 0) {

@@ -395,6 +395,23 @@ static void test_meta_symlink_refused(void **state)
     vt_test_assert_error(&err, "t1/meta.json'");
 }
 
+/* A store directory planted as a symlink is refused, not followed. */
+static void test_store_dir_symlink_refused(void **state)
+{
+    struct fixture *f = *state;
+    add_template(f, "t1", VT_TEMPLATE_BOOTING);
+    vt_autofree char *dir = path_in(f->state, "t1");
+    vt_autofree char *moved = path_in(f->root, "elsewhere");
+    assert_int_equal(rename(dir, moved), 0);
+    assert_int_equal(symlink(moved, dir), 0);
+    struct vt_meta m;
+    vt_autoerror vt_error_t err = NULL;
+    assert_int_equal(vt_store_load(&f->dirs, "t1", &m, &err), -1);
+    vt_test_assert_error(&err, "template 't1': ");
+    assert_int_equal(vt_store_load(&f->dirs, "t2", &m, &err), -1);
+    vt_test_assert_error(&err, "template 't2' does not exist");
+}
+
 static void test_meta_names_other_template(void **state)
 {
     struct fixture *f = *state;
@@ -482,6 +499,7 @@ static const struct CMUnitTest tests[] = {
     STORE_TEST(test_remove_unknown_file),
     STORE_TEST(test_exists),
     STORE_TEST(test_meta_symlink_refused),
+    STORE_TEST(test_store_dir_symlink_refused),
     STORE_TEST(test_meta_names_other_template),
     STORE_TEST(test_meta_damaged),
     STORE_TEST(test_file_size),
