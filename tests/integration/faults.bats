@@ -62,3 +62,28 @@ teardown() {
 	virt-template -q clone full full-c --start
 	wait_for_file_match "$(console_log full-c)" "VT-TICK" 30
 }
+
+@test "the hook's QMP wait is bounded: libvirt gets the failure and the clone ends shut off" {
+	make_template slow
+	virt-template -q clone slow slow-c
+	timeout 120 virsh start slow-c 2>"$BATS_TEST_TMPDIR/err" &
+	local start=$! sock=$VT_RUNDIR/slow-c.qmp i
+	# QEMU's monitor serves one client at a time: take it before the hook
+	# does (libvirt probes the guest CPU for ~0.3 s first), and hold it.
+	for i in $(seq 1000); do [ -S "$sock" ] && break; sleep 0.01; done
+	sleep 60 | socat -u UNIX-CONNECT:"$sock" - >/dev/null 2>&1 &
+	local holder=$!
+	local rc=0 t0=$SECONDS
+	wait "$start" || rc=$?
+	kill "$holder" 2>/dev/null || true
+	[ "$rc" -ne 0 ]
+	# Bounded well under libvirt's own timeouts (the hook's bound is 15 s).
+	[ $((SECONDS - t0)) -lt 40 ]
+	grep -q "cannot restore clone 'slow-c' from template 'slow'" "$BATS_TEST_TMPDIR/err"
+	grep -q "timed out" "$BATS_TEST_TMPDIR/err"
+	[ "$(domain_state slow-c)" = "shut off" ]
+	# Nothing is damaged: the next start works.
+	timeout 60 virsh -q start slow-c
+	wait_for_file_match "$(console_log slow-c)" "VT-TICK" 30
+	virt-template -q delete --force slow
+}
