@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "meta.h"
+#include "input.h"
 #include "names.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -38,11 +39,9 @@ static void vt_fuzz_round_trip(const struct vt_meta *meta)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* The store reads meta.json into a NUL-terminated string. */
-    char *text = malloc(size + 1);
+    char *text = vt_fuzz_cstring(data, size);
     if (text == NULL)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     struct vt_meta meta;
     vt_error_t err = NULL;
     if (vt_meta_parse(text, &meta, &err) == 0) {

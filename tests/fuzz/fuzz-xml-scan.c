@@ -14,6 +14,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "input.h"
 #include "names.h"
 #include "xml.h"
 
@@ -160,11 +161,9 @@ static int vt_fuzz_check_mapping(const char *template_name, void *data)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* The hook reads stdin into a NUL-terminated string. */
-    char *text = malloc(size + 1);
+    char *text = vt_fuzz_cstring(data, size);
     if (text == NULL)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
 
     struct vt_xml_metadata md;
     vt_error_t err = NULL;
