@@ -56,6 +56,24 @@ virConnectPtr vt_virt_open(const char *uri, vt_error_t *err)
     return conn;
 }
 
+int vt_virt_versions(virConnectPtr conn, struct vt_versions *v, vt_error_t *err)
+{
+    /* The hypervisor version below is QEMU's only on the QEMU driver. */
+    const char *type = virConnectGetType(conn);
+    if (type == NULL)
+        return vt_error_set_virt(err, "cannot read the connection's driver");
+    if (strcmp(type, "QEMU") != 0)
+        return vt_error_set(err, 0, "the connection's driver is %s; virt-template needs QEMU",
+                            type);
+    if (virGetVersion(&v->library, NULL, NULL) < 0)
+        return vt_error_set_virt(err, "cannot read the libvirt library's version");
+    if (virConnectGetLibVersion(conn, &v->daemon) < 0)
+        return vt_error_set_virt(err, "cannot read libvirtd's version");
+    if (virConnectGetVersion(conn, &v->qemu) < 0)
+        return vt_error_set_virt(err, "cannot read the QEMU version");
+    return 0;
+}
+
 static int vt_parse_dac_label(const char *label, uid_t *uid, gid_t *gid)
 {
     unsigned long u, g;
@@ -75,9 +93,12 @@ int vt_virt_qemu_user(virConnectPtr conn, uid_t *uid, gid_t *gid, vt_error_t *er
     *gid = 0;
     xmlDocPtr doc = xmlReadMemory(caps, (int)strlen(caps), "caps.xml", NULL, XML_PARSE_NONET);
     xmlXPathContextPtr ctx = doc ? xmlXPathNewContext(doc) : NULL;
-    xmlXPathObjectPtr res = ctx ? xmlXPathEvalExpression(
-        BAD_CAST "string(/capabilities/host/secmodel[model='dac']/baselabel[@type='qemu'])", ctx)
-                                : NULL;
+    xmlXPathObjectPtr res =
+        ctx ? xmlXPathEvalExpression(
+                  BAD_CAST
+                  "string(/capabilities/host/secmodel[model='dac']/baselabel[@type='qemu'])",
+                  ctx)
+            : NULL;
     int rc = 0;
     if (res == NULL)
         rc = vt_error_set(err, 0, "cannot parse host capabilities");
@@ -114,8 +135,8 @@ int vt_virt_monitor(virDomainPtr dom, const char *command, json_object *args, in
     vt_autofree char *reply = NULL;
     if (text == NULL)
         return vt_error_set(err, ENOMEM, "%s", command);
-    int rc = pass_fd >= 0 ? virDomainQemuMonitorCommandWithFiles(dom, text, 1, &pass_fd, NULL,
-                                                                 NULL, &reply, 0)
+    int rc = pass_fd >= 0 ? virDomainQemuMonitorCommandWithFiles(dom, text, 1, &pass_fd, NULL, NULL,
+                                                                 &reply, 0)
                           : virDomainQemuMonitorCommand(dom, text, &reply, 0);
     if (rc < 0)
         return vt_error_set_virt(err, "%s", command);

@@ -9,6 +9,7 @@
 #include <libvirt/libvirt.h>
 
 #include "error.h"
+#include "versions.h"
 
 /* Like vt_error_set, with libvirt's last error message appended. (Here and
  * not in error.c, so that the hook does not link libvirt.) */
@@ -26,6 +27,10 @@ virConnectPtr vt_virt_open(const char *uri, vt_error_t *err);
 /* The DAC user QEMU runs as (capabilities' secmodel baselabel); 0:0 when
  * the DAC driver is not in use. */
 int vt_virt_qemu_user(virConnectPtr conn, uid_t *uid, gid_t *gid, vt_error_t *err);
+
+/* The libvirt library's, the daemon's and the daemon's QEMU's versions
+ * (QEMU: the emulator for the host's architecture, as virsh version says). */
+int vt_virt_versions(virConnectPtr conn, struct vt_versions *v, vt_error_t *err);
 
 bool vt_virt_domain_exists(virConnectPtr conn, const char *name);
 

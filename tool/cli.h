@@ -33,8 +33,12 @@ int vt_cmd_info(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
 int vt_cmd_delete(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
 int vt_cmd_stats(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
 
-/* Opens cli->conn on first use. */
+/* Opens cli->conn on first use, refusing libvirt or QEMU below the
+ * supported range (versions.h). */
 int vt_cli_connect(struct vt_cli *cli, vt_error_t *err);
+
+/* --version: prints versions and features; fails on an unsupported stack. */
+int vt_cli_version(struct vt_cli *cli, vt_error_t *err);
 
 /* A usage error: one line, and main points at --help. */
 int vt_cli_usage(struct vt_cli *cli, vt_error_t *err, const char *fmt, ...)

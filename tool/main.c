@@ -33,19 +33,11 @@ static void vt_usage(FILE *out)
                  "  -c, --connect URI  libvirt connection URI (default qemu:///system)\n"
                  "  -q, --quiet        no progress messages\n"
                  "  -h, --help         show this help\n"
-                 "  -V, --version      show the version\n\n"
+                 "  -V, --version      show the versions of virt-template, libvirt and QEMU\n\n"
                  "Commands:\n");
     for (size_t i = 0; i < VT_N_ELEMENTS(vt_commands); i++)
         fprintf(out, "  %s\n", vt_commands[i].synopsis);
     fprintf(out, "\nRun 'virt-template COMMAND --help' for a command's options.\n");
-}
-
-static void vt_version(void)
-{
-    unsigned long lib = 0;
-    virGetVersion(&lib, NULL, NULL);
-    printf("virt-template %s\nlibvirt library %lu.%lu.%lu\n", PACKAGE_VERSION, lib / 1000000,
-           lib / 1000 % 1000, lib % 1000);
 }
 
 static const struct vt_command *vt_find_command(const char *name)
@@ -65,17 +57,21 @@ static int vt_parse_global(struct vt_cli *cli, int argc, char **argv, vt_error_t
                                          {"version", no_argument, NULL, 'V'},
                                          {NULL, 0, NULL, 0}};
     int c;
+    bool version = false;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+:c:qhV", opts, NULL)) != -1) {
         switch (c) {
         case 'c': cli->uri = optarg; break;
         case 'q': cli->quiet = true; break;
         case 'h': vt_usage(stdout); return 0;
-        case 'V': vt_version(); return 0;
+        case 'V': version = true; break;
         case ':': return vt_cli_usage(cli, err, "option '%s' needs a value", argv[optind - 1]);
         default: return vt_cli_usage(cli, err, "unknown option '%s'", argv[optind - 1]);
         }
     }
+    /* After the loop: -c may follow -V. */
+    if (version)
+        return vt_cli_version(cli, err);
     if (optind >= argc)
         return vt_cli_usage(cli, err, "no command given");
     return optind;
@@ -116,9 +112,15 @@ int main(int argc, char **argv)
 
 int vt_cli_connect(struct vt_cli *cli, vt_error_t *err)
 {
-    if (cli->conn == NULL)
-        cli->conn = vt_virt_open(cli->uri, err);
-    return cli->conn ? 0 : -1;
+    struct vt_versions v;
+    if (cli->conn)
+        return 0;
+    if ((cli->conn = vt_virt_open(cli->uri, err)) == NULL)
+        return -1;
+    /* Every command refuses a stack below the supported range, once. */
+    if (vt_virt_versions(cli->conn, &v, err) < 0 || vt_versions_check(&v, err) < 0)
+        return -1;
+    return 0;
 }
 
 int vt_cli_usage(struct vt_cli *cli, vt_error_t *err, const char *fmt, ...)
