@@ -19,10 +19,32 @@ static char *vt_clone_xml_from(const struct vt_dirs *dirs, const struct vt_meta 
                                const char *live, const char *clone, vt_error_t *err)
 {
     char *xml = NULL;
+    enum vt_ram_mapping mapping = meta->readonly_mapping ? VT_RAM_PRIVATE_READONLY : VT_RAM_PRIVATE;
     if (vt_name_validate(clone, "clone", err) < 0 ||
-        vt_xml_make_clone(live, meta->name, clone, dirs, meta->memory_bytes, &xml, err) < 0)
+        vt_xml_make_clone(live, meta->name, clone, dirs, meta->memory_bytes, mapping, &xml, err) <
+            0)
         return NULL;
     return xml;
+}
+
+/* A template sealed read-only needs a QEMU that opens it so (the host's QEMU
+ * went back below 8.2 since the save): say so rather than let QEMU fail. */
+static int vt_clone_check_qemu(virConnectPtr conn, const struct vt_meta *meta, vt_error_t *err)
+{
+    struct vt_versions v;
+    if (!meta->readonly_mapping)
+        return 0;
+    if (vt_virt_versions(conn, &v, err) < 0)
+        return -1;
+    if (vt_versions_readonly_mapping(&v))
+        return 0;
+    char found[32], need[32];
+    vt_version_format(v.qemu, found, sizeof(found));
+    vt_version_format(VT_QEMU_READONLY_MAPPING, need, sizeof(need));
+    return vt_error_set(err, 0,
+                        "template '%s' was sealed read-only for QEMU >= %s; QEMU %s cannot "
+                        "map it (create the template again)",
+                        meta->name, need, found);
 }
 
 static int vt_clone_load(const struct vt_dirs *dirs, const char *template_name,
@@ -146,6 +168,7 @@ int vt_clone_create(virConnectPtr conn, const struct vt_dirs *dirs,
      * clone and delete runs. */
     vt_autoclose int lock = vt_store_lock(dirs, err);
     if (lock < 0 || vt_clone_load(dirs, req->template_name, &meta, &live, err) < 0 ||
+        vt_clone_check_qemu(conn, &meta, err) < 0 ||
         vt_clone_names(conn, dirs, req, &names, err) < 0)
         return -1;
     for (size_t i = 0; names[i]; i++) {

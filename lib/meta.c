@@ -66,13 +66,27 @@ static int vt_meta_get_name(json_object *obj, char **out, vt_error_t *err)
 static int vt_meta_get_digest(json_object *obj, struct vt_meta *m, vt_error_t *err)
 {
     json_object *v = NULL;
-    if (!json_object_object_get_ex(obj, "state_digest", &v) || !json_object_is_type(v, json_type_string))
+    if (!json_object_object_get_ex(obj, "state_digest", &v) ||
+        !json_object_is_type(v, json_type_string))
         return vt_error_set(err, 0, "template metadata: 'state_digest' is missing or not a string");
     const char *s = json_object_get_string(v);
     bool saved = m->state == VT_TEMPLATE_SAVED;
     if (saved ? !vt_digest_valid(s) : *s != '\0')
         return vt_error_set(err, 0, "template metadata: invalid state_digest '%s'", s);
     strcpy(m->state_digest, s);
+    return 0;
+}
+
+/* An optional boolean: absent is false, any other type an error. */
+static int vt_meta_get_bool(json_object *obj, const char *key, bool *out, vt_error_t *err)
+{
+    json_object *v = NULL;
+    *out = false;
+    if (!json_object_object_get_ex(obj, key, &v))
+        return 0;
+    if (!json_object_is_type(v, json_type_boolean))
+        return vt_error_set(err, 0, "template metadata: '%s' is not a boolean", key);
+    *out = json_object_get_boolean(v);
     return 0;
 }
 
@@ -89,7 +103,8 @@ static int vt_meta_fill(json_object *obj, struct vt_meta *m, vt_error_t *err)
         vt_meta_get_int(obj, "saved_ms", 0, &saved, err) < 0 ||
         vt_meta_get_int(obj, "boot_ms", -1, &boot, err) < 0 ||
         vt_meta_get_int(obj, "save_ms", -1, &save, err) < 0 ||
-        vt_meta_get_digest(obj, m, err) < 0)
+        vt_meta_get_digest(obj, m, err) < 0 ||
+        vt_meta_get_bool(obj, "readonly_mapping", &m->readonly_mapping, err) < 0)
         return -1;
     if (version != VT_META_VERSION)
         return vt_error_set(err, 0, "template metadata: unsupported version %lld",
@@ -148,6 +163,7 @@ char *vt_meta_format(const struct vt_meta *m, vt_error_t *err)
     json_object_object_add(obj, "saved_ms", json_object_new_int64(m->saved_ms));
     json_object_object_add(obj, "boot_ms", json_object_new_int64(m->boot_ms));
     json_object_object_add(obj, "save_ms", json_object_new_int64(m->save_ms));
+    json_object_object_add(obj, "readonly_mapping", json_object_new_boolean(m->readonly_mapping));
     const char *s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY);
     char *out = s ? malloc(strlen(s) + 2) : NULL;
     if (out)

@@ -4,30 +4,31 @@
 #ifndef VT_META_H
 #define VT_META_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "digest.h"
 #include "error.h"
 
-enum vt_template_state {
-    VT_TEMPLATE_BOOTING,
-    VT_TEMPLATE_SAVED,
-    VT_TEMPLATE_STATE_LAST
-};
+enum vt_template_state { VT_TEMPLATE_BOOTING, VT_TEMPLATE_SAVED, VT_TEMPLATE_STATE_LAST };
 
 struct vt_meta {
     char *name;
     enum vt_template_state state;
     uint64_t memory_bytes;
-    uint64_t state_bytes; /* 0 until saved */
+    uint64_t state_bytes;  /* 0 until saved */
     char state_digest[17]; /* digest.h, of the state file; "" until saved */
-    uid_t qemu_uid;       /* owner QEMU runs as: runtime files are made for it */
+    uid_t qemu_uid;        /* owner QEMU runs as: runtime files are made for it */
     gid_t qemu_gid;
     int64_t created_ms; /* wall clock, ms since the epoch */
     int64_t saved_ms;
     int64_t boot_ms; /* create to ready marker, -1 when not measured */
     int64_t save_ms; /* device-state save, -1 until saved */
+    /* Sealed for clones that open the memory file read-only (QEMU >= 8.2):
+     * file 0444 owned by root. Otherwise 0600 owned by the QEMU user. Absent
+     * in the file means false. */
+    bool readonly_mapping;
 };
 
 const char *vt_template_state_name(enum vt_template_state state);

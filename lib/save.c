@@ -60,6 +60,10 @@ static int vt_save_wait_ready(virDomainPtr dom, const char *pattern, int64_t dea
     return vt_console_wait(console, pattern, deadline, vt_domain_alive, dom, err);
 }
 
+/* x-ignore-shared leaves shared RAM blocks out of the stream. Since QEMU 8.1
+ * only blocks backed by a named file count as shared (memfd ones do not):
+ * the template's RAM is memory-backend-file share=on, so it stays out on
+ * every supported QEMU (lifecycle.bats checks the state's size). */
 static json_object *vt_save_capability_args(void)
 {
     json_object *cap = json_object_new_object();
@@ -90,8 +94,10 @@ static int vt_save_poll_migration(virDomainPtr dom, int64_t deadline, vt_error_t
         if (vt_virt_monitor(dom, "query-migrate", NULL, -1, &ret, err) < 0)
             return -1;
         const char *status = vt_qmp_migration_status(ret);
-        int done = status == NULL ? -1 : strcmp(status, "completed") == 0 ? 1
-                 : (strcmp(status, "failed") == 0 || strcmp(status, "cancelled") == 0) ? -1 : 0;
+        int done = status == NULL                                                        ? -1
+                   : strcmp(status, "completed") == 0                                    ? 1
+                   : (strcmp(status, "failed") == 0 || strcmp(status, "cancelled") == 0) ? -1
+                                                                                         : 0;
         if (done < 0)
             vt_save_migration_error(ret, status, err);
         json_object_put(ret);
@@ -138,8 +144,8 @@ static void vt_save_files_clear(struct vt_save_files *f)
     free(f->state_tmp);
 }
 
-static int vt_save_open_state(const struct vt_dirs *dirs, const char *name,
-                              struct vt_save_files *f, vt_error_t *err)
+static int vt_save_open_state(const struct vt_dirs *dirs, const char *name, struct vt_save_files *f,
+                              vt_error_t *err)
 {
     vt_autofree char *state = vt_path_template(dirs, VT_PATH_STATE, name, err);
     if (state == NULL || asprintf(&f->state_tmp, "%s.tmp.XXXXXX", state) < 0)
@@ -201,24 +207,50 @@ static int vt_save_freeze(virDomainPtr dom, const struct vt_dirs *dirs, struct v
     return rc;
 }
 
-/* The least the memory file can have once saved: QEMU 7.2 clones still open
- * it read-write (share=off), so its owner, the QEMU user, keeps rw; nobody
- * else gets anything. */
+/* Sets owner and mode of `path` (no symlink followed). */
+static int vt_save_seal_path(const char *path, uid_t uid, gid_t gid, mode_t mode, vt_error_t *err)
+{
+    vt_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 || fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0)
+        return vt_error_set(err, errno, "cannot seal '%s'", path);
+    return 0;
+}
+
+/* The least the memory file can have once saved. Its directory goes to root
+ * (group: QEMU's, to reach the file): no QEMU can replace or remove the file.
+ * The file: QEMU >= 8.2 clones open it read-only, so nobody may write it
+ * (root-owned, group-readable by QEMU). QEMU 7.2 clones must open it
+ * read-write (share=off maps it privately, but the open is O_RDWR), so the
+ * QEMU user keeps rw on it and nobody else gets anything: README, "Protecting
+ * the template". */
 static int vt_save_seal_memory(const struct vt_dirs *dirs, const struct vt_meta *meta,
                                vt_error_t *err)
 {
-    vt_autofree char *mem = vt_path_template(dirs, VT_PATH_MEM, meta->name, err);
+    vt_autofree char *dir = vt_path_template(dirs, VT_PATH_MEM_DIR, meta->name, err);
+    vt_autofree char *mem = dir ? vt_path_template(dirs, VT_PATH_MEM, meta->name, err) : NULL;
     if (mem == NULL)
         return -1;
-    vt_autoclose int fd = open(mem, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0 || fchown(fd, meta->qemu_uid, meta->qemu_gid) < 0 || fchmod(fd, 0600) < 0)
-        return vt_error_set(err, errno, "cannot seal the memory file '%s'", mem);
+    int rc = meta->readonly_mapping
+                 ? vt_save_seal_path(mem, 0, meta->qemu_gid, 0440, err)
+                 : vt_save_seal_path(mem, meta->qemu_uid, meta->qemu_gid, 0600, err);
+    if (rc < 0)
+        return -1;
+    return vt_save_seal_path(dir, 0, meta->qemu_gid, 0750, err);
+}
+
+/* The mapping clones will use, chosen by the QEMU libvirt runs now. */
+static int vt_save_choose_mapping(virConnectPtr conn, struct vt_meta *meta, vt_error_t *err)
+{
+    struct vt_versions v;
+    if (vt_virt_versions(conn, &v, err) < 0)
+        return -1;
+    meta->readonly_mapping = vt_versions_readonly_mapping(&v);
     return 0;
 }
 
 /* Loads T's metadata, which must say "booting". */
-static int vt_save_load_booting(const struct vt_dirs *dirs, const char *name,
-                                struct vt_meta *meta, vt_error_t *err)
+static int vt_save_load_booting(const struct vt_dirs *dirs, const char *name, struct vt_meta *meta,
+                                vt_error_t *err)
 {
     if (vt_store_load(dirs, name, meta, err) < 0)
         return -1;
@@ -251,7 +283,8 @@ int vt_template_save(virConnectPtr conn, const struct vt_dirs *dirs, const char 
     if (lock < 0 || vt_save_load_booting(dirs, name, &meta, err) < 0)
         return -1;
     meta.boot_ms = boot_ms;
-    if (vt_save_freeze(dom, dirs, &meta, deadline, err) < 0)
+    if (vt_save_choose_mapping(conn, &meta, err) < 0 ||
+        vt_save_freeze(dom, dirs, &meta, deadline, err) < 0)
         return -1;
     if (vt_save_seal_memory(dirs, &meta, err) < 0)
         return -1;

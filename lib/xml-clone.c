@@ -45,7 +45,8 @@ static const char *const vt_clone_drop_exprs[] = {
 };
 
 static int vt_xml_clone_qemu_args(struct vt_xml *x, const char *clone, const struct vt_dirs *dirs,
-                                  const char *mem_path, uint64_t bytes, vt_error_t *err)
+                                  const char *mem_path, uint64_t bytes, enum vt_ram_mapping mapping,
+                                  vt_error_t *err)
 {
     vt_autofree char *qmp = vt_path_clone_qmp(dirs, clone, err);
     vt_autofree char *chardev = NULL;
@@ -57,7 +58,7 @@ static int vt_xml_clone_qemu_args(struct vt_xml *x, const char *clone, const str
     xmlNodePtr cmdline = vt_xml_qemu_commandline(x);
     /* share=off: copy-on-write, the template file is never written. The
      * hook feeds the device state through the second monitor. */
-    if (vt_xml_qemu_add_ram(cmdline, bytes, mem_path, false, err) < 0 ||
+    if (vt_xml_qemu_add_ram(cmdline, bytes, mem_path, mapping, err) < 0 ||
         vt_xml_qemu_add_arg(cmdline, "-chardev", err) < 0 ||
         vt_xml_qemu_add_arg(cmdline, chardev, err) < 0 ||
         vt_xml_qemu_add_arg(cmdline, "-mon", err) < 0 ||
@@ -69,8 +70,8 @@ static int vt_xml_clone_qemu_args(struct vt_xml *x, const char *clone, const str
 }
 
 int vt_xml_make_clone(const char *live, const char *template_name, const char *clone,
-                      const struct vt_dirs *dirs, uint64_t memory_bytes, char **out,
-                      vt_error_t *err)
+                      const struct vt_dirs *dirs, uint64_t memory_bytes,
+                      enum vt_ram_mapping mapping, char **out, vt_error_t *err)
 {
     vt_autoxml struct vt_xml x = {0};
     if (vt_xml_open(live, &x, err) < 0)
@@ -88,7 +89,7 @@ int vt_xml_make_clone(const char *live, const char *template_name, const char *c
     if (vt_xml_set_text(vt_xml_child(xmlDocGetRootElement(x.doc), "name"), clone, err) < 0 ||
         vt_xml_rename_files(&x, template_name, clone, err) < 0 ||
         vt_xml_set_metadata(&x, "clone", template_name, err) < 0 ||
-        vt_xml_clone_qemu_args(&x, clone, dirs, mem_path, memory_bytes, err) < 0)
+        vt_xml_clone_qemu_args(&x, clone, dirs, mem_path, memory_bytes, mapping, err) < 0)
         return -1;
     return vt_xml_dump(&x, out, err);
 }

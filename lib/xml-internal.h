@@ -9,6 +9,7 @@
 #include <libxml/xpath.h>
 
 #include "error.h"
+#include "xml.h"
 
 #define VT_XML_QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
 #define VT_XML_MAX_SIZE (16 * 1024 * 1024)
@@ -59,7 +60,7 @@ int vt_xml_rename_files(struct vt_xml *x, const char *old_name, const char *new_
                         vt_error_t *err);
 
 /* -object memory-backend-file for the guest RAM in `mem_path`. */
-int vt_xml_qemu_add_ram(xmlNodePtr cmdline, uint64_t bytes, const char *mem_path, bool share,
-                        vt_error_t *err);
+int vt_xml_qemu_add_ram(xmlNodePtr cmdline, uint64_t bytes, const char *mem_path,
+                        enum vt_ram_mapping mapping, vt_error_t *err);
 
 #endif

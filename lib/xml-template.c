@@ -97,7 +97,7 @@ int vt_xml_make_template(const char *in, const char *name, const struct vt_dirs 
         vt_xml_add_no_balloon(&x, err) < 0 || vt_xml_set_metadata(&x, "template", name, err) < 0)
         return -1;
     vt_xml_qemu_strip_ours(&x);
-    if (vt_xml_qemu_add_ram(vt_xml_qemu_commandline(&x), *memory_bytes, mem_path, true, err) < 0)
+    if (vt_xml_qemu_add_ram(vt_xml_qemu_commandline(&x), *memory_bytes, mem_path, VT_RAM_SHARED, err) < 0)
         return -1;
     return vt_xml_dump(&x, out, err);
 }

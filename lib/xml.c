@@ -122,7 +122,8 @@ void vt_xml_remove_all(struct vt_xml *x, const char *expr)
 xmlNodePtr vt_xml_child(xmlNodePtr parent, const char *name)
 {
     for (xmlNodePtr c = parent->children; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && c->ns == NULL && strcmp((const char *)c->name, name) == 0)
+        if (c->type == XML_ELEMENT_NODE && c->ns == NULL &&
+            strcmp((const char *)c->name, name) == 0)
             return c;
     return xmlNewChild(parent, NULL, BAD_CAST name, NULL);
 }
@@ -148,10 +149,20 @@ struct vt_unit {
 };
 
 static const struct vt_unit vt_memory_units[] = {
-    {"b", 1},          {"bytes", 1},          {"k", 1024},       {"KiB", 1024},
-    {"KB", 1000},      {"M", 1024 * 1024},    {"MiB", 1024 * 1024}, {"MB", 1000 * 1000},
-    {"G", 1ULL << 30}, {"GiB", 1ULL << 30},   {"GB", 1000000000ULL},
-    {"T", 1ULL << 40}, {"TiB", 1ULL << 40},   {"TB", 1000000000000ULL},
+    {"b", 1},
+    {"bytes", 1},
+    {"k", 1024},
+    {"KiB", 1024},
+    {"KB", 1000},
+    {"M", 1024 * 1024},
+    {"MiB", 1024 * 1024},
+    {"MB", 1000 * 1000},
+    {"G", 1ULL << 30},
+    {"GiB", 1ULL << 30},
+    {"GB", 1000000000ULL},
+    {"T", 1ULL << 40},
+    {"TiB", 1ULL << 40},
+    {"TB", 1000000000000ULL},
 };
 
 int vt_xml_memory_bytes(struct vt_xml *x, uint64_t *bytes, vt_error_t *err)
@@ -217,8 +228,12 @@ int vt_xml_qemu_add_arg(xmlNodePtr cmdline, const char *value, vt_error_t *err)
 /* Values of the second half of each pair we add; the first half is the
  * option (-object, -machine, ...) just before it. */
 static const char *const vt_our_arg_prefixes[] = {
-    "memory-backend-file,id=vt-ram,", "memory-backend=vt-ram", "migration.store-global-state=off",
-    "socket,id=vt-qmp,", "chardev=vt-qmp,", "defer",
+    "memory-backend-file,id=vt-ram,",
+    "memory-backend=vt-ram",
+    "migration.store-global-state=off",
+    "socket,id=vt-qmp,",
+    "chardev=vt-qmp,",
+    "defer",
 };
 
 static bool vt_xml_arg_is_ours(const char *value)
@@ -250,12 +265,21 @@ void vt_xml_qemu_strip_ours(struct vt_xml *x)
     }
 }
 
-int vt_xml_qemu_add_ram(xmlNodePtr cmdline, uint64_t bytes, const char *mem_path, bool share,
-                        vt_error_t *err)
+/* readonly=on,rom=off (QEMU >= 8.2): QEMU opens the file O_RDONLY and maps
+ * it MAP_PRIVATE writable, so the guest runs as before while the file cannot
+ * be written through this QEMU at all. */
+static const char *const vt_ram_mapping_options[] = {
+    [VT_RAM_SHARED] = "share=on",
+    [VT_RAM_PRIVATE] = "share=off",
+    [VT_RAM_PRIVATE_READONLY] = "share=off,readonly=on,rom=off",
+};
+
+int vt_xml_qemu_add_ram(xmlNodePtr cmdline, uint64_t bytes, const char *mem_path,
+                        enum vt_ram_mapping mapping, vt_error_t *err)
 {
     vt_autofree char *object = NULL;
-    if (asprintf(&object, "memory-backend-file,id=vt-ram,size=%llu,mem-path=%s,share=%s",
-                 (unsigned long long)bytes, mem_path, share ? "on" : "off") < 0)
+    if (asprintf(&object, "memory-backend-file,id=vt-ram,size=%llu,mem-path=%s,%s",
+                 (unsigned long long)bytes, mem_path, vt_ram_mapping_options[mapping]) < 0)
         return vt_error_set(err, ENOMEM, "cannot add a QEMU argument");
     /* A later -machine overrides libvirt's memory-backend=pc.ram; the unused
      * pc.ram object costs nothing. store-global-state=off: see DESIGN.md, the
@@ -315,8 +339,7 @@ int vt_xml_read_metadata(const char *xml, struct vt_xml_metadata *md, vt_error_t
     return el ? vt_xml_metadata_from_node(el, md, err) : 0;
 }
 
-int vt_xml_read_metadata_element(const char *element, struct vt_xml_metadata *md,
-                                 vt_error_t *err)
+int vt_xml_read_metadata_element(const char *element, struct vt_xml_metadata *md, vt_error_t *err)
 {
     memset(md, 0, sizeof(*md));
     xmlDocPtr doc = xmlReadMemory(element, (int)strlen(element), "metadata.xml", NULL,

@@ -39,21 +39,29 @@ int vt_xml_fill_kernel_base(const char *base, const struct vt_xml_kernel_params 
  * no UUID, RAM in MEM/T/memory with share=on, metadata. Rejects what would
  * break templating (own memoryBacking, NUMA, hugepages, a balloon).
  * *memory_bytes receives the guest RAM size. */
-int vt_xml_make_template(const char *in, const char *name, const struct vt_dirs *dirs,
-                         char **out, uint64_t *memory_bytes, vt_error_t *err);
+int vt_xml_make_template(const char *in, const char *name, const struct vt_dirs *dirs, char **out,
+                         uint64_t *memory_bytes, vt_error_t *err);
+
+/* How a domain maps the template's memory file. */
+enum vt_ram_mapping {
+    VT_RAM_SHARED,           /* the template: share=on, its RAM is the file */
+    VT_RAM_PRIVATE,          /* a clone: share=off, copy-on-write; QEMU opens the file
+                              * read-write (QEMU < 8.2) */
+    VT_RAM_PRIVATE_READONLY, /* a clone on QEMU >= 8.2: the file opened
+                              * read-only, the mapping writable in private */
+};
 
 /* Turns the template's saved live XML into clone `clone`'s persistent XML. */
 int vt_xml_make_clone(const char *live, const char *template_name, const char *clone,
-                      const struct vt_dirs *dirs, uint64_t memory_bytes, char **out,
-                      vt_error_t *err);
+                      const struct vt_dirs *dirs, uint64_t memory_bytes,
+                      enum vt_ram_mapping mapping, char **out, vt_error_t *err);
 
 /* Reads our metadata from any domain XML; role VT_ROLE_NONE if absent. */
 int vt_xml_read_metadata(const char *xml, struct vt_xml_metadata *md, vt_error_t *err);
 
 /* Reads our metadata element alone, as virDomainGetMetadata returns it
  * (without its namespace prefix). */
-int vt_xml_read_metadata_element(const char *element, struct vt_xml_metadata *md,
-                                 vt_error_t *err);
+int vt_xml_read_metadata_element(const char *element, struct vt_xml_metadata *md, vt_error_t *err);
 
 /* The same as vt_xml_read_metadata for XML formatted by libvirt, without
  * an XML parser (xml-scan.c): what the hook uses. */

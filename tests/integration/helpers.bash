@@ -64,3 +64,22 @@ guest_command() {
 	# second and drops input until then: hold the pty open around the write.
 	{ sleep 1.2; printf '%s\n' "$2"; sleep 1; } >"$pty"
 }
+
+# The QEMU version libvirt runs (virsh version's "Running hypervisor").
+qemu_version() { virsh version | sed -n 's/^Running hypervisor: QEMU //p'; }
+# True if that QEMU is at least version $1.
+qemu_at_least() { [ "$(printf '%s\n%s\n' "$1" "$(qemu_version)" | sort -V | head -n 1)" = "$1" ]; }
+
+# How process $1 holds file $2 open: "read-only" or "read-write" (the access
+# mode in /proc/PID/fdinfo's octal flags), one line per fd; nothing if not.
+fd_access_modes() {
+	local fd
+	for fd in /proc/"$1"/fd/*; do
+		[ "$(readlink "$fd")" = "$2" ] || continue
+		case $((0$(awk '/^flags:/ {print $2}' "/proc/$1/fdinfo/${fd##*/}") & 3)) in
+		0) echo read-only ;;
+		2) echo read-write ;;
+		*) echo write-only ;;
+		esac
+	done
+}

@@ -13,7 +13,9 @@ setup_file() {
 	run virt-template info "$T" --json
 	[ "$status" -eq 0 ]
 	echo "$output" | grep -q '"state": "saved"'
-	# Device state only: RAM stays in the memory file.
+	# Device state only: RAM stays in the memory file. x-ignore-shared skips
+	# RAM blocks that are shared; QEMU >= 8.1 only those backed by a named
+	# file (not memfd), which the template's memory-backend-file is.
 	local size
 	size=$(stat -c %s "$VT_STATEDIR/$T/state")
 	[ "$size" -gt 0 ] && [ "$size" -lt $((2 * 1024 * 1024)) ]
@@ -21,9 +23,8 @@ setup_file() {
 	run virsh dominfo "$T"
 	[ "$status" -ne 0 ]
 	[ "$(stat -c %s "$VT_MEMDIR/$T/memory")" -eq $((256 * 1024 * 1024)) ]
-	# Least permission: the QEMU user alone; root alone in the store.
-	[ "$(stat -c %a:%U "$VT_MEMDIR/$T/memory")" = "600:libvirt-qemu" ]
-	[ "$(stat -c %a:%U "$VT_MEMDIR/$T")" = "700:libvirt-qemu" ]
+	# Least permission: root alone in the store; the memory file's seal is
+	# checked with running clones below.
 	[ "$(stat -c %a:%U "$VT_STATEDIR/$T")" = "700:root" ]
 	[ "$(stat -c %a:%U "$VT_STATEDIR/$T/state")" = "600:root" ]
 	[ "$(stat -c %a:%U "$VT_STATEDIR/$T/meta.json")" = "600:root" ]
@@ -102,6 +103,30 @@ setup_file() {
 	wait_for_file_match "$log" "VT-TICK [0-9]+ $token" 30
 	[ "$(first_tick "$log")" -eq $(($(last_tick "$(console_log "$T")") + 1)) ]
 	! grep -q VT-BOOT "$log"
+}
+
+@test "the saved memory file is sealed, and each clone's QEMU holds it as its QEMU version allows" {
+	local mem=$VT_MEMDIR/$T/memory c pid qemu_gid
+	qemu_gid=$(sed -n 's/.*"qemu_gid": *\([0-9]*\).*/\1/p' "$VT_STATEDIR/$T/meta.json")
+	# No QEMU can replace or remove the file: its directory is root's.
+	[ "$(stat -c '%u:%g %a' "$VT_MEMDIR/$T")" = "0:$qemu_gid 750" ]
+	if qemu_at_least 8.2.0; then
+		grep -q '"readonly_mapping": *true' "$VT_STATEDIR/$T/meta.json"
+		# Nobody may write it; QEMU reads it through its group.
+		[ "$(stat -c '%u:%g %a' "$mem")" = "0:$qemu_gid 440" ]
+		local expected=read-only
+	else
+		# QEMU 7.2 opens a share=off file read-write: only its user may.
+		grep -q '"readonly_mapping": *false' "$VT_STATEDIR/$T/meta.json"
+		[ "$(stat -c '%g %a' "$mem")" = "$qemu_gid 600" ]
+		[ "$(stat -c '%u' "$mem")" != 0 ]
+		local expected=read-write
+	fi
+	for c in $CLONES; do
+		pid=$(cat "/run/libvirt/qemu/$c.pid")
+		[ "$(fd_access_modes "$pid" "$mem" | sort -u)" = "$expected" ]
+	done
+	echo "QEMU $(qemu_version): clones hold the memory file $expected" >&3
 }
 
 @test "the template memory file is unchanged after clones ran and wrote memory" {

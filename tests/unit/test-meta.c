@@ -23,6 +23,7 @@ static void assert_meta_equal(const struct vt_meta *a, const struct vt_meta *b)
     assert_int_equal(a->saved_ms, b->saved_ms);
     assert_int_equal(a->boot_ms, b->boot_ms);
     assert_int_equal(a->save_ms, b->save_ms);
+    assert_int_equal(a->readonly_mapping, b->readonly_mapping);
 }
 
 static void round_trip(const struct vt_meta *in)
@@ -69,6 +70,7 @@ static void test_round_trip_saved(void **state)
         .saved_ms = 1700000049999,
         .boot_ms = 49876,
         .save_ms = 140,
+        .readonly_mapping = true,
     };
     round_trip(&m);
 }
@@ -97,7 +99,9 @@ static void test_format_keys(void **state)
     assert_int_equal(json_object_get_int64(v), -1);
     assert_true(json_object_object_get_ex(obj, "state_digest", &v));
     assert_string_equal(json_object_get_string(v), "fedcba9876543210");
-    assert_int_equal(json_object_object_length(obj), 12);
+    assert_true(json_object_object_get_ex(obj, "readonly_mapping", &v));
+    assert_false(json_object_get_boolean(v));
+    assert_int_equal(json_object_object_length(obj), 13);
     json_object_put(obj);
 }
 
@@ -152,6 +156,7 @@ static void test_valid_object_parses(void **state)
     assert_int_equal(m.state, VT_TEMPLATE_SAVED);
     assert_int_equal(m.state_bytes, 600000);
     assert_int_equal(m.boot_ms, 3200);
+    assert_false(m.readonly_mapping); /* absent: metadata from before the key */
     vt_meta_clear(&m);
     assert_null(m.name);
     json_object_put(obj);
@@ -179,7 +184,7 @@ static void test_rejects_missing_keys(void **state)
 {
     static const char *const keys[] = {"version",     "name",     "state",    "memory_bytes",
                                        "state_bytes", "qemu_uid", "qemu_gid", "created_ms",
-                                       "saved_ms",    "boot_ms",  "save_ms", "state_digest"};
+                                       "saved_ms",    "boot_ms",  "save_ms",  "state_digest"};
     for (size_t i = 0; i < VT_TEST_N(keys); i++) {
         char message[128];
         snprintf(message, sizeof(message), "'%s' is missing", keys[i]);
@@ -197,6 +202,8 @@ static void test_rejects_wrong_types(void **state)
     assert_broken_key("name", "42", "'name' is missing or not a string");
     assert_broken_key("state", "1", "'state' is missing or not a string");
     assert_broken_key("saved_ms", "null", "'saved_ms' is missing or not an integer");
+    assert_broken_key("readonly_mapping", "1", "'readonly_mapping' is not a boolean");
+    assert_broken_key("readonly_mapping", "\"yes\"", "'readonly_mapping' is not a boolean");
 }
 
 static void test_rejects_bad_values(void **state)

@@ -199,15 +199,20 @@ static const struct error_case refuse_bad_name = {DOMAIN(""), "../x",
 
 /* --- vt_xml_make_clone --- */
 
-static char *make_clone_of(const char *live, const char *clone)
+static char *make_clone_mapped(const char *live, const char *clone, enum vt_ram_mapping mapping)
 {
     char *out = NULL;
     vt_autoerror vt_error_t err = NULL;
-    int rc = vt_xml_make_clone(live, "tmpl", clone, &vt_test_dirs, 256 * MIB, &out, &err);
+    int rc = vt_xml_make_clone(live, "tmpl", clone, &vt_test_dirs, 256 * MIB, mapping, &out, &err);
     if (rc < 0)
         print_error("make_clone: %s\n", err->msg);
     assert_int_equal(rc, 0);
     return out;
+}
+
+static char *make_clone_of(const char *live, const char *clone)
+{
+    return make_clone_mapped(live, clone, VT_RAM_PRIVATE);
 }
 
 static void test_clone_live(void **state)
@@ -239,6 +244,18 @@ static void test_clone_live(void **state)
     };
     for (size_t i = 0; i < VT_TEST_N(present); i++)
         vt_test_assert_contains(out, present[i]);
+    free(out);
+}
+
+/* QEMU >= 8.2: the same clone, with the file opened read-only. */
+static void test_clone_readonly_mapping(void **state)
+{
+    char *live = vt_test_read_file("clone-live.in.xml");
+    char *out = make_clone_mapped(live, "web1", VT_RAM_PRIVATE_READONLY);
+    free(live);
+    vt_test_assert_contains(out, "mem-path=/dev/shm/virt-template/tmpl/memory,share=off,"
+                                 "readonly=on,rom=off\"");
+    vt_test_assert_lacks(out, "share=on");
     free(out);
 }
 
@@ -279,12 +296,17 @@ static void test_clone_refused(void **state)
     char *out = NULL;
     vt_autoerror vt_error_t err = NULL;
     const char *ok = DOMAIN("");
-    assert_int_equal(vt_xml_make_clone(ok, "tmpl", "a,b", &vt_test_dirs, 64 * MIB, &out, &err), -1);
-    vt_test_assert_error(&err, "invalid clone name 'a,b'");
-    assert_int_equal(vt_xml_make_clone(ok, "../t", "c", &vt_test_dirs, 64 * MIB, &out, &err), -1);
-    vt_test_assert_error(&err, "invalid template name '../t'");
     assert_int_equal(
-        vt_xml_make_clone("<domain>", "tmpl", "c", &vt_test_dirs, 64 * MIB, &out, &err), -1);
+        vt_xml_make_clone(ok, "tmpl", "a,b", &vt_test_dirs, 64 * MIB, VT_RAM_PRIVATE, &out, &err),
+        -1);
+    vt_test_assert_error(&err, "invalid clone name 'a,b'");
+    assert_int_equal(
+        vt_xml_make_clone(ok, "../t", "c", &vt_test_dirs, 64 * MIB, VT_RAM_PRIVATE, &out, &err),
+        -1);
+    vt_test_assert_error(&err, "invalid template name '../t'");
+    assert_int_equal(vt_xml_make_clone("<domain>", "tmpl", "c", &vt_test_dirs, 64 * MIB,
+                                       VT_RAM_PRIVATE, &out, &err),
+                     -1);
     vt_test_assert_error(&err, "malformed XML");
     assert_null(out);
 }
@@ -550,6 +572,7 @@ int main(void)
         REFUSAL("a negative memory size", refuse_negative_memory),
         REFUSAL("a bad template name", refuse_bad_name),
         cmocka_unit_test(test_clone_live),
+        cmocka_unit_test(test_clone_readonly_mapping),
         cmocka_unit_test(test_clone_of_template_output),
         cmocka_unit_test(test_clone_refused),
         cmocka_unit_test(test_kernel_base),
