@@ -1,0 +1,134 @@
+#!/bin/bash
+# The second stack CI tests on: Debian 13 (libvirt 11.3, QEMU 10.0) in a
+# debootstrapped tree, never installed on the host.
+#
+# Usage: trixie.sh tree          build (or reuse) the cached tree, print its path
+#        trixie.sh run CMD...    run CMD as root inside the tree, with the
+#                                source tree at /src (read-only) and /proc,
+#                                /sys, /dev from the host, in a private mount
+#                                namespace
+#        trixie.sh check         build the project inside the tree and run
+#                                its unit and integration tests there
+# Environment: VT_CACHE_DIR (default /var/cache/virt-template-test) holds the
+# tree as trixie-root; VT_TRIXIE_MIRROR (default http://deb.debian.org/debian).
+set -euo pipefail
+
+ME=trixie
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CACHE=${VT_CACHE_DIR:-/var/cache/virt-template-test}
+ROOT=$CACHE/trixie-root
+MIRROR=${VT_TRIXIE_MIRROR:-http://deb.debian.org/debian}
+# What building and testing need there; the same list as install-deps.sh
+# minus the host-only tools (fuzzing, plots, AppArmor).
+PACKAGES=(
+	build-essential autoconf automake libtool pkg-config
+	libvirt-dev libxml2-dev libjson-c-dev libcmocka-dev bats
+	qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
+	busybox-static cpio rsync tini jq socat procps util-linux
+)
+# Changing the list rebuilds the tree.
+STAMP_TEXT="trixie ${PACKAGES[*]}"
+
+say() { echo "$ME: $*" >&2; }
+
+tree_ok() { [ -f "$ROOT/.vt-stamp" ] && [ "$(<"$ROOT/.vt-stamp")" = "$STAMP_TEXT" ]; }
+
+# Build into a temporary directory and rename it into place, so that an
+# interrupted build is never mistaken for a complete tree.
+build_tree() {
+	tree_ok && return 0
+	command -v debootstrap >/dev/null || {
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap >/dev/null
+	}
+	local tmp=$CACHE/.trixie-root.$$
+	mkdir -p "$CACHE"
+	rm -rf --one-file-system "$CACHE"/.trixie-root.*
+	say "debootstrap trixie into $tmp (once; cached)"
+	debootstrap --variant=minbase trixie "$tmp" "$MIRROR" >"$CACHE/.trixie-debootstrap.log" 2>&1 || {
+		tail -20 "$CACHE/.trixie-debootstrap.log" >&2
+		return 1
+	}
+	# No service may start inside the tree during installation.
+	printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
+	chmod 0755 "$tmp/usr/sbin/policy-rc.d"
+	in_namespace "$tmp" /bin/sh -c "apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${PACKAGES[*]}" \
+		>"$CACHE/.trixie-apt.log" 2>&1 || {
+		tail -20 "$CACHE/.trixie-apt.log" >&2
+		return 1
+	}
+	in_namespace "$tmp" apt-get clean
+	echo "$STAMP_TEXT" >"$tmp/.vt-stamp"
+	rm -rf --one-file-system "$ROOT"
+	mv "$tmp" "$ROOT"
+}
+
+# Run $2... chrooted into tree $1 in a private mount namespace.
+in_namespace() {
+	local root=$1
+	shift
+	cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+	unshare -m --propagation private -- /bin/bash -c '
+		set -e
+		root=$1 src=$2 cache=$3
+		shift 3
+		# A mount point of its own, so that the harness can make "/"
+		# private in its own namespace inside the chroot.
+		mount --bind "$root" "$root"
+		mount -t proc proc "$root/proc"
+		mount --rbind /sys "$root/sys"
+		mount --rbind /dev "$root/dev"
+		# A devpts of its own, as a container has: libvirt moves /dev/pts
+		# into each QEMU'"'"'s mount namespace, and the host'"'"'s one seen
+		# through the chroot gives QEMU no pty.
+		mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$root/dev/pts"
+		mount --bind "$root/dev/pts/ptmx" "$root/dev/ptmx"
+		mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
+		mkdir -p "$root/run" "$root/src" "$root/var/cache/virt-template-test"
+		mount -t tmpfs -o mode=0755 tmpfs "$root/run"
+		mount --bind "$src" "$root/src"
+		mount -o remount,bind,ro "$root/src"
+		# The test guest (kernel, initrd) is the host'"'"'s. libvirt names its
+		# cached QEMU capabilities by binary path, the same on both stacks:
+		# keep the tree'"'"'s apart, or each stack would re-probe every run.
+		mkdir -p "$cache/trixie-capabilities"
+		mount --bind "$cache" "$root/var/cache/virt-template-test"
+		mount --bind "$cache/trixie-capabilities" \
+			"$root/var/cache/virt-template-test/libvirt-qemu-capabilities"
+		exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			HOME=/root LANG=C.UTF-8 TERM=dumb "$@"
+	' in-namespace "$root" "$SRC" "$CACHE" "$@"
+}
+
+# The build happens in a copy of the source files (not of the host's build,
+# made against libvirt 9) at /build in the tree.
+copy_source() {
+	rm -rf --one-file-system "$ROOT/build"
+	mkdir "$ROOT/build"
+	git -C "$SRC" ls-files -co --exclude-standard -z |
+		rsync -a --from0 --files-from=- "$SRC/" "$ROOT/build/"
+}
+
+check() {
+	build_tree
+	copy_source
+	in_namespace "$ROOT" /bin/bash -c '
+		set -euo pipefail
+		cd /build
+		echo "trixie: $(libvirtd --version) / $(qemu-system-x86_64 --version | head -1)"
+		bash scripts/build.sh
+		status=0
+		make -s check-stack || status=$?
+		awk "/^# (PASS|XPASS):/ {p += \$3} /^# (FAIL|XFAIL|ERROR):/ {f += \$3}
+		     END {printf \"trixie: %d passed, %d failed\\n\", p, f}" test-suite.log
+		[ "$status" = 0 ] || cat test-suite.log >&2
+		exit "$status"
+	'
+}
+
+case "${1:-}" in
+tree) build_tree && echo "$ROOT" ;;
+run) shift; build_tree; in_namespace "$ROOT" "$@" ;;
+check) check ;;
+*) sed -n '5,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
+esac
