@@ -4,8 +4,8 @@
 # as a template, saves it, starts 5 clones with plain `virsh start`, and
 # prints timings and memory. Run as root on Debian 12.
 #   VT_DEMO_CLONES=N   number of clones (default 5)
-#   VT_VIRT_TYPE=kvm   use KVM instead of TCG (KVM cannot boot Linux on the
-#                      machines this was written on; see ENVIRONMENT notes)
+#   VT_VIRT_TYPE=T     domain type; default: "kvm" where KVM really boots the
+#                      guest, else "qemu" (TCG), found by tests/guest/probe-accel.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -15,6 +15,8 @@ outside() {
 	bash scripts/build.sh
 	tests/guest/build-guest.sh
 	eval "$(tests/guest/build-guest.sh --print-paths | sed 's/^/export VT_GUEST_/')"
+	VT_VIRT_TYPE=$(tests/guest/probe-accel.sh)
+	export VT_VIRT_TYPE
 	export VT_STATEDIR=/var/lib/virt-template VT_MEMDIR=/dev/shm/virt-template VT_RUNDIR=/run/virt-template
 	export VIRT_TEMPLATE_DATADIR="$top/xml-templates" PATH="$top:$PATH"
 	exec tests/harness/isolated.sh --hook "$top/virt-template-hook" -- bash "$0" --inside
@@ -43,7 +45,7 @@ inside() {
 	echo "== template: boot the tiny guest, wait for VT-READY, save" >&2
 	local t0 save_wall
 	virt-template -q create "$t" --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" \
-		--virt-type "${VT_VIRT_TYPE:-qemu}" --memory 256
+		--virt-type "$VT_VIRT_TYPE" --memory 256
 	virt-template -q save "$t" --wait-console VT-READY --timeout 120 # the guest is ready
 	local info boot save state
 	info=$(virt-template info "$t" --json)
@@ -52,7 +54,7 @@ inside() {
 	state=$(sed -n 's/.*"state_bytes": \([0-9]*\).*/\1/p' <<<"$info")
 	# The whole save command once more, on a second template already ready.
 	virt-template -q create "$t-b" --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" \
-		--virt-type "${VT_VIRT_TYPE:-qemu}" --memory 256
+		--virt-type "$VT_VIRT_TYPE" --memory 256
 	wait_console "$t-b" VT-READY
 	t0=$(now_ms)
 	virt-template -q save "$t-b"

@@ -1,6 +1,9 @@
 #!/bin/bash
 # The README's test command: installs dependencies, builds, and runs every
-# test (unit tests, then integration tests against a private libvirtd).
+# test (unit tests, then integration tests against a private libvirtd) on
+# this machine's libvirt and QEMU; then the unit and integration tests again
+# on libvirt 11.3 + QEMU 10.0, in a Debian 13 tree (tests/stacks/trixie.sh,
+# built once and cached). VT_STACKS=host skips the second stack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -16,11 +19,25 @@ for f in usr/bin/virt-template etc/libvirt/hooks/qemu.d/virt-template \
 	[ -f "$destdir/$f" ] || { echo "make install: $f is missing" >&2; status=1; }
 done
 rm -rf "$destdir"
-# One closing line for any reader; automake's own summary is above it.
-awk '/^# (PASS|XPASS):/ {p += $3} /^# (FAIL|XFAIL|ERROR):/ {f += $3} /^# SKIP:/ {s += $3}
-     END {printf "%d passed, %d failed, %d skipped\n", p, f, s}' test-suite.log 2>/dev/null ||
-	true
+# One closing line per stack for any reader; automake's summaries are above.
+summary() {
+	awk -v stack="$1" '/^# (PASS|XPASS):/ {p += $3} /^# (FAIL|XFAIL|ERROR):/ {f += $3}
+	     /^# SKIP:/ {s += $3}
+	     END {printf "%s: %d passed, %d failed, %d skipped\n", stack, p, f, s}' "$2" 2>/dev/null ||
+		true
+}
+host="host ($(libvirtd --version | awk '{print "libvirt " $NF}'), $(qemu-system-x86_64 --version |
+	awk 'NR == 1 {print "QEMU " $4}'))"
+host_summary=$(summary "$host" test-suite.log)
 if [ "$status" -ne 0 ]; then
 	cat test-suite.log >&2 || true
 fi
+trixie_summary=
+if [ "${VT_STACKS:-all}" != host ]; then
+	bash tests/stacks/trixie.sh check || status=1
+	trixie_summary=$(summary "debian 13 tree (libvirt 11.3, QEMU 10.0)" \
+		"$(bash tests/stacks/trixie.sh tree)/build/test-suite.log")
+fi
+echo "$host_summary"
+[ -z "$trixie_summary" ] || echo "$trixie_summary"
 exit "$status"

@@ -159,6 +159,8 @@ outside() {
 	rm -f "$OUT"/raw.tsv "$OUT"/meta.tsv "$OUT"/results.json "$OUT"/results.md "$OUT"/plot.png
 	"$VT_SRCDIR/tests/guest/build-guest.sh"
 	eval "$("$VT_SRCDIR/tests/guest/build-guest.sh" --print-paths | sed 's/^/export VT_GUEST_/')"
+	VT_VIRT_TYPE=$("$VT_SRCDIR/tests/guest/probe-accel.sh")
+	export VT_VIRT_TYPE
 	export VIRT_TEMPLATE_DATADIR="$VT_SRCDIR/xml-templates"
 	export PATH="$VT_BUILDDIR:$PATH"
 	# libvirtd's debug log (the harness default) costs every start some time:
@@ -195,7 +197,7 @@ console_from_xml() {
 # Plain domain XML: name $1, memory $2 MiB, fill $3 MB; the shape
 # virt-template create gives a template, minus the memory file.
 plain_xml() {
-	sed -e "s|<name>template</name>|<name>$1</name>|" -e "s|type='kvm'|type='qemu'|" \
+	sed -e "s|<name>template</name>|<name>$1</name>|" -e "s|type='kvm'|type='$VT_VIRT_TYPE'|" \
 		-e "s|<memory unit='MiB'>[0-9]*</memory>|<memory unit='MiB'>$2</memory>|" \
 		-e "s|/boot/vmlinuz|$VT_GUEST_kernel|" -e "s|/boot/initrd.img|$VT_GUEST_initrd|" \
 		-e "s|<cmdline>console=ttyS0</cmdline>|<cmdline>$(guest_cmdline "$3")</cmdline>|" \
@@ -254,7 +256,7 @@ destroy_all() {
 boot_template() {
 	local t=$1 size=$2 log
 	virt-template -q create "$t" --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" \
-		--virt-type qemu --memory "${SIZE_MIB[$size]}" --cmdline "$(guest_cmdline "${SIZE_FILL[$size]}")"
+		--virt-type "$VT_VIRT_TYPE" --memory "${SIZE_MIB[$size]}" --cmdline "$(guest_cmdline "${SIZE_FILL[$size]}")"
 	log=$(console_from_xml "$t")
 	wait_console "$log" 'VT-READY' 900 "$(ready_interval "$size")"
 	check_fill "$log"
@@ -523,6 +525,7 @@ inside() {
 	mkdir -p "$WORK"
 	meta libvirt "libvirt $(libvirtd --version | awk '{print $NF}')"
 	meta qemu "$(virsh version | sed -n 's/^Running hypervisor: //p')"
+	meta virt_type "$VT_VIRT_TYPE"
 	meta ksm_run "$(cat /sys/kernel/mm/ksm/run 2>/dev/null || echo n/a)"
 	local size
 	for size in "${SIZES[@]}"; do
@@ -650,7 +653,7 @@ make_md() {
 	{
 		echo "# virt-template benchmark"
 		echo
-		echo "$(q .meta.started), $(q .meta.host), $(q .meta.libvirt), $(q .meta.qemu); TCG (type='qemu')," \
+		echo "$(q .meta.started), $(q .meta.host), $(q .meta.libvirt), $(q .meta.qemu); domain type '$(q .meta.virt_type)'," \
 			"1 vCPU; medians of $REPS repetition(s); run took $(q .meta.duration_s) s;" \
 			"load average $(q .meta.loadavg_start) at start, $(q .meta.loadavg_end) at end (shared machine)."
 		echo

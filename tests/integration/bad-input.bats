@@ -24,7 +24,7 @@ teardown_file() {
 }
 
 @test "clone of an unsaved template" {
-	virt-template -q create unsaved --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" --virt-type qemu
+	virt-template -q create unsaved --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" --virt-type "$VT_VIRT_TYPE"
 	expect_clean_failure "template 'unsaved' is not saved yet" virt-template clone unsaved c1
 	virt-template -q delete --force unsaved
 	[ ! -e "$VT_STATEDIR/unsaved" ]
@@ -32,9 +32,9 @@ teardown_file() {
 
 @test "template name already taken by a template or a domain" {
 	expect_clean_failure "template '$T' already exists" \
-		virt-template create "$T" --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" --virt-type qemu
+		virt-template create "$T" --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" --virt-type "$VT_VIRT_TYPE"
 	expect_clean_failure "a domain named 'taken' already exists" \
-		virt-template create taken --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" --virt-type qemu
+		virt-template create taken --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" --virt-type "$VT_VIRT_TYPE"
 }
 
 @test "clone name already taken" {
@@ -97,7 +97,7 @@ teardown_file() {
 
 @test "save of a saved template, and of a template that is not running" {
 	expect_clean_failure "template '$T' is already saved" virt-template save "$T"
-	virt-template -q create dead --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" --virt-type qemu
+	virt-template -q create dead --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" --virt-type "$VT_VIRT_TYPE"
 	virsh -q destroy dead
 	expect_clean_failure "template 'dead' is not running; delete it and create it again" \
 		virt-template save dead

@@ -6,7 +6,7 @@ load helpers
 # Creates template $1 without waiting, so the test can interfere.
 boot_template() {
 	virt-template -q create "$1" --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" \
-		--virt-type qemu --memory 256
+		--virt-type "$VT_VIRT_TYPE" --memory 256
 }
 
 teardown() {

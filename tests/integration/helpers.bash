@@ -13,7 +13,7 @@ make_template() {
 	local name=$1
 	shift
 	virt-template -q create "$name" --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" \
-		--virt-type qemu --memory 256 --wait-console "$VT_READY" --timeout 120 "$@"
+		--virt-type "$VT_VIRT_TYPE" --memory 256 --wait-console "$VT_READY" --timeout 120 "$@"
 }
 
 # Waits until file $1 matches extended regex $2, at most $3 seconds.

@@ -23,6 +23,10 @@ done
 
 "$VT_SRCDIR/tests/guest/build-guest.sh"
 eval "$("$VT_SRCDIR/tests/guest/build-guest.sh" --print-paths | sed 's/^/export VT_GUEST_/')"
+# KVM when it really boots the guest here, else TCG (probe-accel.sh says why).
+VT_VIRT_TYPE=$("$VT_SRCDIR/tests/guest/probe-accel.sh")
+export VT_VIRT_TYPE
+echo "# guests run with domain type '$VT_VIRT_TYPE'"
 
 export VIRT_TEMPLATE_DATADIR="$VT_SRCDIR/xml-templates"
 export PATH="$VT_BUILDDIR:$PATH"
