@@ -121,9 +121,25 @@ teardown_file() {
 	run --separate-stderr virt-template --help
 	[ "$status" -eq 0 ] && [[ "$output" == Usage:* ]] && [ -z "$stderr" ]
 	run --separate-stderr virt-template --version
-	[ "$status" -eq 0 ] && [[ "$output" == "virt-template "* ]]
+	[ "$status" -eq 0 ] && [[ "$output" == "virt-template "* ]] && [ -z "$stderr" ]
+	# What it runs against, and the mapping that QEMU allows.
+	echo "$output" | grep -Eq "^QEMU: +$(qemu_version)$"
+	echo "$output" | grep -Eq "^libvirt daemon: +[0-9]+\.[0-9]+\.[0-9]+$"
+	if qemu_at_least 8.2.0; then
+		echo "$output" | grep -Eq '^readonly template mapping: +yes'
+	else
+		echo "$output" | grep -Eq '^readonly template mapping: +no'
+	fi
 	run virt-template clone --help
 	[ "$status" -eq 0 ] && [[ "$output" == "Usage: virt-template clone"* ]]
+}
+
+@test "a connection to another driver than QEMU is refused with one line" {
+	expect_clean_failure "the connection's driver is TEST; virt-template needs QEMU" \
+		virt-template -c test:///default list
+	run --separate-stderr virt-template -c test:///default --version
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "virt-template: error: the connection's driver is TEST; virt-template needs QEMU" ]
 }
 
 @test "the saved template is intact and usable after all of this" {
