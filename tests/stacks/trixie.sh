@@ -93,6 +93,7 @@ in_namespace() {
 		# keep the tree'"'"'s apart, or each stack would re-probe every run.
 		mkdir -p "$cache/trixie-capabilities"
 		mount --bind "$cache" "$root/var/cache/virt-template-test"
+		mkdir -p "$root/var/cache/virt-template-test/libvirt-qemu-capabilities"
 		mount --bind "$cache/trixie-capabilities" \
 			"$root/var/cache/virt-template-test/libvirt-qemu-capabilities"
 		# pivot_root, not chroot: the tree becomes the namespace'"'"'s root, so
