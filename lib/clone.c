@@ -27,8 +27,8 @@ static char *vt_clone_xml_from(const struct vt_dirs *dirs, const struct vt_meta 
     return xml;
 }
 
-/* A template sealed read-only needs a QEMU that opens it so (the host's QEMU
- * went back below 8.2 since the save): say so rather than let QEMU fail. */
+/* A template sealed read-only needs a QEMU that opens it so: say so rather
+ * than let QEMU fail. */
 static int vt_clone_check_qemu(virConnectPtr conn, const struct vt_meta *meta, vt_error_t *err)
 {
     struct vt_versions v;
@@ -36,15 +36,7 @@ static int vt_clone_check_qemu(virConnectPtr conn, const struct vt_meta *meta, v
         return 0;
     if (vt_virt_versions(conn, &v, err) < 0)
         return -1;
-    if (vt_versions_readonly_mapping(&v))
-        return 0;
-    char found[32], need[32];
-    vt_version_format(v.qemu, found, sizeof(found));
-    vt_version_format(VT_QEMU_READONLY_MAPPING, need, sizeof(need));
-    return vt_error_set(err, 0,
-                        "template '%s' was sealed read-only for QEMU >= %s; QEMU %s cannot "
-                        "map it (create the template again)",
-                        meta->name, need, found);
+    return vt_versions_check_readonly_mapping(&v, meta->name, err);
 }
 
 static int vt_clone_load(const struct vt_dirs *dirs, const char *template_name,

@@ -32,3 +32,17 @@ bool vt_versions_readonly_mapping(const struct vt_versions *v)
 {
     return v->qemu >= VT_QEMU_READONLY_MAPPING;
 }
+
+int vt_versions_check_readonly_mapping(const struct vt_versions *v, const char *name,
+                                       vt_error_t *err)
+{
+    if (vt_versions_readonly_mapping(v))
+        return 0;
+    char found[32], need[32];
+    vt_version_format(v->qemu, found, sizeof(found));
+    vt_version_format(VT_QEMU_READONLY_MAPPING, need, sizeof(need));
+    return vt_error_set(err, 0,
+                        "template '%s' was sealed read-only for QEMU >= %s; QEMU %s cannot "
+                        "map it (create the template again)",
+                        name, need, found);
+}

@@ -35,4 +35,9 @@ int vt_versions_check(const struct vt_versions *v, vt_error_t *err);
 /* True if clones can open the template's memory file read-only. */
 bool vt_versions_readonly_mapping(const struct vt_versions *v);
 
+/* Refuses cloning template `name`, sealed for the read-only mapping, on a
+ * QEMU without it (the host's QEMU went back below 8.2 since the save). */
+int vt_versions_check_readonly_mapping(const struct vt_versions *v, const char *name,
+                                       vt_error_t *err);
+
 #endif

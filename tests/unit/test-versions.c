@@ -60,6 +60,19 @@ static void test_readonly_mapping(void **state)
     assert_true(vt_versions_readonly_mapping(&v));
 }
 
+/* A template sealed for the read-only mapping, then the QEMU went back. */
+static void test_readonly_mapping_refused(void **state)
+{
+    vt_autoerror vt_error_t err = NULL;
+    struct vt_versions v = debian12;
+    assert_int_equal(vt_versions_check_readonly_mapping(&v, "t", &err), -1);
+    vt_test_assert_error(&err, "template 't' was sealed read-only for QEMU >= 8.2.0; QEMU 7.2.19 "
+                               "cannot map it (create the template again)");
+    v.qemu = VT_VERSION(8, 2, 0);
+    vt_autoerror vt_error_t none = NULL;
+    assert_int_equal(vt_versions_check_readonly_mapping(&v, "t", &none), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -67,6 +80,7 @@ int main(void)
         cmocka_unit_test(test_supported),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_readonly_mapping),
+        cmocka_unit_test(test_readonly_mapping_refused),
     };
     return vt_test_run(tests);
 }
