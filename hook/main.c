@@ -11,7 +11,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "hook.h"
-#include "xml.h"
+#include "xml-scan.h"
 
 #define VT_HOOK_STDIN_MAX (16 * 1024 * 1024)
 

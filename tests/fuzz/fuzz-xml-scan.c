@@ -17,6 +17,7 @@
 #include "input.h"
 #include "names.h"
 #include "xml.h"
+#include "xml-scan.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

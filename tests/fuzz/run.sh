@@ -22,9 +22,10 @@ seconds=${1:-${VT_FUZZ_SECONDS:-60}}
 targets=(xml-scan qmp meta)
 # lib/ files each harness links, compiled with the same sanitizers.
 declare -A lib_sources=(
-	[xml-scan]="xml-scan.c xml.c xml-clone.c paths.c names.c error.c cleanup.c"
-	[qmp]="qmp.c clock.c error.c cleanup.c"
-	[meta]="meta.c digest.c names.c error.c cleanup.c"
+	[xml-scan]="core/xml-scan.c core/xml-metadata.c virt/xml.c core/paths.c core/names.c
+		core/error.c core/cleanup.c"
+	[qmp]="core/qmp.c core/clock.c core/error.c core/cleanup.c"
+	[meta]="core/meta.c core/digest.c core/names.c core/error.c core/cleanup.c"
 )
 declare -A pkg_modules=([xml-scan]=libxml-2.0 [qmp]=json-c [meta]=json-c)
 
@@ -63,7 +64,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 out=$VT_BUILDDIR/tests/fuzz
 mkdir -p "$out/artifacts"
 cflags=(-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined -Wall -Wextra
-	-Wno-unused-parameter -include "$VT_BUILDDIR/config.h" -I"$VT_SRCDIR/lib")
+	-Wno-unused-parameter -include "$VT_BUILDDIR/config.h" -I"$VT_SRCDIR/lib/core" -I"$VT_SRCDIR/lib/virt")
 # paths.c is only linked (xml.c calls into it), never used: any directories do.
 for d in STATEDIR MEMDIR RUNDIR DATADIR CONSOLE_LOGDIR LIBVIRT_QEMU_RUNDIR; do
 	cflags+=("-DVT_$d=\"/nonexistent/$d\"")
@@ -79,8 +80,8 @@ build() {
 	mkdir -p "$work/obj-$t"
 	for src in ${lib_sources[$t]}; do
 		"$cc" -c "${cflags[@]}" -fsanitize=fuzzer-no-link $sanitize "${dep_cflags[@]}" \
-			-o "$work/obj-$t/${src%.c}.o" "$VT_SRCDIR/lib/$src" >>"$log" 2>&1 || return 1
-		objs+=("$work/obj-$t/${src%.c}.o")
+			-o "$work/obj-$t/${src//\//-}.o" "$VT_SRCDIR/lib/$src" >>"$log" 2>&1 || return 1
+		objs+=("$work/obj-$t/${src//\//-}.o")
 	done
 	"$cc" "${cflags[@]}" -Werror -fsanitize=fuzzer $sanitize -o "$out/fuzz-$t" \
 		"${dep_cflags[@]}" "$here/fuzz-$t.c" "${objs[@]}" "${dep_libs[@]}" >>"$log" 2>&1

@@ -513,7 +513,7 @@ static void test_console_file_none(void **state)
     vt_test_assert_error(&err, "malformed XML");
 }
 
-/* --- vt_xml_clone_file_path --- */
+/* --- vt_xml_renamed_file_path --- */
 
 static void test_clone_file_path(void **state)
 {
@@ -530,7 +530,7 @@ static void test_clone_file_path(void **state)
         {"console.log", "web1-console.log"},
     };
     for (size_t i = 0; i < VT_TEST_N(cases); i++) {
-        char *out = vt_xml_clone_file_path(cases[i][0], "tmpl", "web1");
+        char *out = vt_xml_renamed_file_path(cases[i][0], "tmpl", "web1");
         assert_non_null(out);
         if (strcmp(out, cases[i][1]) != 0)
             print_error("'%s' became '%s'\n", cases[i][0], out);

@@ -7,17 +7,7 @@
 
 #include "error.h"
 #include "paths.h"
-
-/* Our <metadata> namespace; libvirt keeps one element per namespace. */
-#define VT_XML_NS "https://virt-template.org/xmlns/domain/1"
-#define VT_XML_NS_PREFIX "vt"
-
-enum vt_role { VT_ROLE_NONE, VT_ROLE_TEMPLATE, VT_ROLE_CLONE };
-
-struct vt_xml_metadata {
-    enum vt_role role;
-    char template_name[65]; /* validated with vt_name_validate */
-};
+#include "xml-metadata.h"
 
 /* Values for the kernel+initramfs base in xml-templates/. */
 struct vt_xml_kernel_params {
@@ -63,22 +53,14 @@ int vt_xml_read_metadata(const char *xml, struct vt_xml_metadata *md, vt_error_t
  * (without its namespace prefix). */
 int vt_xml_read_metadata_element(const char *element, struct vt_xml_metadata *md, vt_error_t *err);
 
-/* The same as vt_xml_read_metadata for XML formatted by libvirt, without
- * an XML parser (xml-scan.c): what the hook uses. */
-int vt_xml_scan_metadata(const char *xml, struct vt_xml_metadata *md, vt_error_t *err);
-
-/* Calls found(T) for every attribute value in xml that maps MEMDIR/T/memory
- * with share=on (QEMU key=value or JSON syntax). Stops at found's -1. */
-int vt_xml_scan_shared_mappings(const char *xml, const char *memdir,
-                                int (*found)(const char *template_name, void *data), void *data);
-
 /* Path of the first file-backed serial/console output (source or log),
  * which `save --wait-console` reads. NULL with *err if there is none. */
 char *vt_xml_console_file(const char *xml, vt_error_t *err);
 
-/* The file path a clone uses in place of the template's `path`: a basename
- * starting with "TEMPLATE" followed by [._-] or its end has that prefix
- * replaced by the clone name; any other basename gets "CLONE-" in front. */
-char *vt_xml_clone_file_path(const char *path, const char *template_name, const char *clone);
+/* The path domain `new_name` uses in place of domain `old_name`'s per-domain
+ * file `path` (a console log, a file chardev): a basename starting with
+ * OLD_NAME followed by [._-] or its end has that prefix replaced by
+ * NEW_NAME; any other basename gets "NEW_NAME-" in front. */
+char *vt_xml_renamed_file_path(const char *path, const char *old_name, const char *new_name);
 
 #endif

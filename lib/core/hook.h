@@ -8,7 +8,7 @@
 
 #include "error.h"
 #include "paths.h"
-#include "xml.h"
+#include "xml-scan.h"
 
 #define VT_HOOK_RESTORE_TIMEOUT_MS 15000
 

@@ -1,30 +1,12 @@
 /* The clone side: the template's saved live XML becomes a clone's
  * persistent definition. Only what is per domain changes (DESIGN.md, flow 3). */
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cleanup.h"
 #include "xml-internal.h"
 #include "xml.h"
-
-char *vt_xml_clone_file_path(const char *path, const char *template_name, const char *clone)
-{
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    int dir_len = (int)(base - path);
-    size_t tlen = strlen(template_name);
-    char *out = NULL;
-    if (strncmp(base, template_name, tlen) == 0 &&
-        (base[tlen] == '\0' || strchr("._-", base[tlen]) != NULL)) {
-        if (asprintf(&out, "%.*s%s%s", dir_len, path, clone, base + tlen) < 0)
-            out = NULL;
-    } else if (asprintf(&out, "%.*s%s-%s", dir_len, path, clone, base) < 0) {
-        out = NULL;
-    }
-    return out;
-}
 
 /* Everything the live run generated and a new domain must not inherit:
  * identity, security labels, runtime aliases, MACs, tap names, ptys, ports. */
@@ -88,7 +70,7 @@ int vt_xml_make_clone(const char *live, const char *template_name, const char *c
         xmlNodeSetContent(genid, NULL);
     if (vt_xml_set_text(vt_xml_child(xmlDocGetRootElement(x.doc), "name"), clone, err) < 0 ||
         vt_xml_rename_files(&x, template_name, clone, err) < 0 ||
-        vt_xml_set_metadata(&x, "clone", template_name, err) < 0 ||
+        vt_xml_set_metadata(&x, VT_ROLE_CLONE, template_name, err) < 0 ||
         vt_xml_clone_qemu_args(&x, clone, dirs, mem_path, memory_bytes, mapping, err) < 0)
         return -1;
     return vt_xml_dump(&x, out, err);

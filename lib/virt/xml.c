@@ -190,7 +190,7 @@ int vt_xml_memory_bytes(struct vt_xml *x, uint64_t *bytes, vt_error_t *err)
     return 0;
 }
 
-int vt_xml_set_metadata(struct vt_xml *x, const char *role, const char *template_name,
+int vt_xml_set_metadata(struct vt_xml *x, enum vt_role role, const char *template_name,
                         vt_error_t *err)
 {
     vt_xml_remove_all(x, "/domain/metadata/vt:template");
@@ -198,10 +198,11 @@ int vt_xml_set_metadata(struct vt_xml *x, const char *role, const char *template
     xmlNodePtr el = meta ? xmlNewChild(meta, NULL, BAD_CAST "template", NULL) : NULL;
     xmlNsPtr ns = el ? xmlNewNs(el, BAD_CAST VT_XML_NS, BAD_CAST VT_XML_NS_PREFIX) : NULL;
     if (ns == NULL)
-        return vt_error_set(err, ENOMEM, "cannot add metadata");
+        return vt_error_nomem(err);
     xmlSetNs(el, ns);
-    xmlSetProp(el, BAD_CAST "role", BAD_CAST role);
-    xmlSetProp(el, BAD_CAST "name", BAD_CAST template_name);
+    if (xmlSetProp(el, BAD_CAST "role", BAD_CAST vt_role_name(role)) == NULL ||
+        xmlSetProp(el, BAD_CAST "name", BAD_CAST template_name) == NULL)
+        return vt_error_nomem(err);
     return 0;
 }
 
@@ -294,6 +295,23 @@ int vt_xml_qemu_add_ram(xmlNodePtr cmdline, uint64_t bytes, const char *mem_path
     return 0;
 }
 
+char *vt_xml_renamed_file_path(const char *path, const char *old_name, const char *new_name)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    int dir_len = (int)(base - path);
+    size_t tlen = strlen(old_name);
+    char *out = NULL;
+    if (strncmp(base, old_name, tlen) == 0 &&
+        (base[tlen] == '\0' || strchr("._-", base[tlen]) != NULL)) {
+        if (asprintf(&out, "%.*s%s%s", dir_len, path, new_name, base + tlen) < 0)
+            out = NULL;
+    } else if (asprintf(&out, "%.*s%s-%s", dir_len, path, new_name, base) < 0) {
+        out = NULL;
+    }
+    return out;
+}
+
 /* Files a running domain writes: each domain gets its own. */
 static const char *const vt_domain_file_exprs =
     "/domain/devices/*[@type='file']/source/@path | /domain/devices/*/log/@file";
@@ -305,7 +323,7 @@ int vt_xml_rename_files(struct vt_xml *x, const char *old_name, const char *new_
     xmlNodeSetPtr set = vt_xml_find(x, vt_domain_file_exprs, &res);
     for (int i = 0; set && i < set->nodeNr; i++) {
         vt_autofree char *old = (char *)xmlNodeGetContent(set->nodeTab[i]);
-        vt_autofree char *new = old ? vt_xml_clone_file_path(old, old_name, new_name) : NULL;
+        vt_autofree char *new = old ? vt_xml_renamed_file_path(old, old_name, new_name) : NULL;
         if (new == NULL || vt_xml_set_text(set->nodeTab[i], new, err) < 0)
             return vt_error_set(err, ENOMEM, "cannot edit XML");
     }
@@ -316,17 +334,8 @@ static int vt_xml_metadata_from_node(xmlNodePtr el, struct vt_xml_metadata *md, 
 {
     vt_autofree char *role = (char *)xmlGetProp(el, BAD_CAST "role");
     vt_autofree char *name = (char *)xmlGetProp(el, BAD_CAST "name");
-    if (role && strcmp(role, "template") == 0)
-        md->role = VT_ROLE_TEMPLATE;
-    else if (role && strcmp(role, "clone") == 0)
-        md->role = VT_ROLE_CLONE;
-    else
-        return vt_error_set(err, 0, "virt-template metadata has an unknown role '%s'",
-                            role ? role : "");
-    if (vt_name_validate(name, "template", err) < 0)
-        return vt_error_prefix(err, "virt-template metadata");
-    strcpy(md->template_name, name);
-    return 0;
+    return vt_xml_metadata_set(md, role ? role : "", role ? strlen(role) : 0, name ? name : "",
+                               name ? strlen(name) : 0, err);
 }
 
 int vt_xml_read_metadata(const char *xml, struct vt_xml_metadata *md, vt_error_t *err)

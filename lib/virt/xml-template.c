@@ -94,7 +94,7 @@ int vt_xml_make_template(const char *in, const char *name, const struct vt_dirs 
     if (source_name && *source_name && vt_xml_rename_files(&x, source_name, name, err) < 0)
         return -1;
     if (vt_xml_set_text(name_node, name, err) < 0 ||
-        vt_xml_add_no_balloon(&x, err) < 0 || vt_xml_set_metadata(&x, "template", name, err) < 0)
+        vt_xml_add_no_balloon(&x, err) < 0 || vt_xml_set_metadata(&x, VT_ROLE_TEMPLATE, name, err) < 0)
         return -1;
     vt_xml_qemu_strip_ours(&x);
     if (vt_xml_qemu_add_ram(vt_xml_qemu_commandline(&x), *memory_bytes, mem_path, VT_RAM_SHARED, err) < 0)

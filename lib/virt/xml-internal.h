@@ -44,7 +44,7 @@ int vt_xml_set_text(xmlNodePtr node, const char *text, vt_error_t *err);
 int vt_xml_memory_bytes(struct vt_xml *x, uint64_t *bytes, vt_error_t *err);
 
 /* Sets our <metadata> element: role and template name. */
-int vt_xml_set_metadata(struct vt_xml *x, const char *role, const char *template_name,
+int vt_xml_set_metadata(struct vt_xml *x, enum vt_role role, const char *template_name,
                         vt_error_t *err);
 
 /* The domain's <qemu:commandline>, created (with its namespace) if needed. */
@@ -55,7 +55,7 @@ int vt_xml_qemu_add_arg(xmlNodePtr cmdline, const char *value, vt_error_t *err);
 void vt_xml_qemu_strip_ours(struct vt_xml *x);
 
 /* Gives every per-domain file (file-backed chardev source, <log file>)
- * the name vt_xml_clone_file_path makes for domain new_name. */
+ * the name vt_xml_renamed_file_path makes for domain new_name. */
 int vt_xml_rename_files(struct vt_xml *x, const char *old_name, const char *new_name,
                         vt_error_t *err);
 

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "names.h"
-#include "xml.h"
+#include "xml-scan.h"
 
 #define VT_SCAN_VALUE_MAX 128
 
@@ -130,37 +130,19 @@ static bool vt_scan_is_ours(const struct vt_scan_elem *el, const struct vt_scan_
     return declared ? ours : vt_scan_declares_ours(metadata, el->name, prefix_len, &declared);
 }
 
-static int vt_scan_store(const struct vt_scan_attr *a, char *out, vt_error_t *err)
-{
-    if (a->value_len >= VT_SCAN_VALUE_MAX)
-        return vt_error_set(err, 0, "virt-template metadata: attribute value too long");
-    memcpy(out, a->value, a->value_len);
-    out[a->value_len] = '\0';
-    return 0;
-}
-
 /* Role and name from the attributes of our element. */
 static int vt_scan_tag(const struct vt_scan_elem *el, struct vt_xml_metadata *md, vt_error_t *err)
 {
-    char role[VT_SCAN_VALUE_MAX] = "", name[VT_SCAN_VALUE_MAX] = "";
+    struct vt_scan_attr a, role = {0}, name = {0};
     const char *p = el->attrs;
-    struct vt_scan_attr a;
     while (vt_scan_next_attr(&p, &a)) {
-        if (vt_scan_is(a.name, a.name_len, "role") && vt_scan_store(&a, role, err) < 0)
-            return -1;
-        if (vt_scan_is(a.name, a.name_len, "name") && vt_scan_store(&a, name, err) < 0)
-            return -1;
+        if (vt_scan_is(a.name, a.name_len, "role"))
+            role = a;
+        if (vt_scan_is(a.name, a.name_len, "name"))
+            name = a;
     }
-    if (strcmp(role, "template") == 0)
-        md->role = VT_ROLE_TEMPLATE;
-    else if (strcmp(role, "clone") == 0)
-        md->role = VT_ROLE_CLONE;
-    else
-        return vt_error_set(err, 0, "virt-template metadata has an unknown role '%s'", role);
-    if (vt_name_validate(name, "template", err) < 0)
-        return vt_error_prefix(err, "virt-template metadata");
-    strcpy(md->template_name, name);
-    return 0;
+    return vt_xml_metadata_set(md, role.value ? role.value : "", role.value_len,
+                               name.value ? name.value : "", name.value_len, err);
 }
 
 /* The end of the comment, CDATA section or processing instruction at p,

@@ -85,6 +85,7 @@ static int vt_hook_prepare_role(const struct vt_hook_call *call, vt_error_t *err
     case VT_ROLE_TEMPLATE:
         return vt_hook_prepare_template(call, err);
     case VT_ROLE_NONE:
+    case VT_ROLE_LAST:
         break;
     }
     return 0;

@@ -16,6 +16,10 @@ typedef struct vt_error {
 int vt_error_set(vt_error_t *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Sets *err to "out of memory" (a static error that needs no allocation)
+ * and returns -1: the one way to report a failed allocation. */
+int vt_error_nomem(vt_error_t *err);
+
 /* Prefixes an existing error with context: "context: old message". */
 int vt_error_prefix(vt_error_t *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
