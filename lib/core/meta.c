@@ -73,7 +73,7 @@ static int vt_meta_get_digest(json_object *obj, struct vt_meta *m, vt_error_t *e
     bool saved = m->state == VT_TEMPLATE_SAVED;
     if (saved ? !vt_digest_valid(s) : *s != '\0')
         return vt_error_set(err, 0, "template metadata: invalid state_digest '%s'", s);
-    strcpy(m->state_digest, s);
+    strcpy(m->device_state_digest, s);
     return 0;
 }
 
@@ -114,7 +114,7 @@ static int vt_meta_fill(json_object *obj, struct vt_meta *m, vt_error_t *err)
     if (m->state == VT_TEMPLATE_SAVED && state == 0)
         return vt_error_set(err, 0, "template metadata: saved template has no state size");
     m->memory_bytes = (uint64_t)mem;
-    m->state_bytes = (uint64_t)state;
+    m->device_state_bytes = (uint64_t)state;
     m->qemu_uid = (uid_t)uid;
     m->qemu_gid = (gid_t)gid;
     m->created_ms = created;
@@ -155,8 +155,8 @@ char *vt_meta_format(const struct vt_meta *m, vt_error_t *err)
     json_object_object_add(obj, "name", json_object_new_string(m->name));
     json_object_object_add(obj, "state", json_object_new_string(vt_template_state_name(m->state)));
     json_object_object_add(obj, "memory_bytes", json_object_new_int64((int64_t)m->memory_bytes));
-    json_object_object_add(obj, "state_bytes", json_object_new_int64((int64_t)m->state_bytes));
-    json_object_object_add(obj, "state_digest", json_object_new_string(m->state_digest));
+    json_object_object_add(obj, "state_bytes", json_object_new_int64((int64_t)m->device_state_bytes));
+    json_object_object_add(obj, "state_digest", json_object_new_string(m->device_state_digest));
     json_object_object_add(obj, "qemu_uid", json_object_new_int64(m->qemu_uid));
     json_object_object_add(obj, "qemu_gid", json_object_new_int64(m->qemu_gid));
     json_object_object_add(obj, "created_ms", json_object_new_int64(m->created_ms));

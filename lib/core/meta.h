@@ -17,8 +17,8 @@ struct vt_meta {
     char *name;
     enum vt_template_state state;
     uint64_t memory_bytes;
-    uint64_t state_bytes;  /* 0 until saved */
-    char state_digest[17]; /* digest.h, of the state file; "" until saved */
+    uint64_t device_state_bytes;  /* 0 until saved */
+    char device_state_digest[VT_DIGEST_HEX_LEN + 1]; /* digest.h; "" until saved */
     uid_t qemu_uid;        /* owner QEMU runs as: runtime files are made for it */
     gid_t qemu_gid;
     int64_t created_ms; /* wall clock, ms since the epoch */
@@ -26,8 +26,8 @@ struct vt_meta {
     int64_t boot_ms; /* create to ready marker, -1 when not measured */
     int64_t save_ms; /* device-state save, -1 until saved */
     /* Sealed for clones that open the memory file read-only (QEMU >= 8.2):
-     * file 0444 owned by root. Otherwise 0600 owned by the QEMU user. Absent
-     * in the file means false. */
+     * file 0440, root and the QEMU group. Otherwise 0600 owned by the QEMU
+     * user. Absent in the file means false. */
     bool readonly_mapping;
 };
 

@@ -21,7 +21,7 @@ static const char *const vt_path_suffixes[] = {
     [VT_PATH_STORE_DIR] = "",
     [VT_PATH_META] = "/meta.json",
     [VT_PATH_XML] = "/domain.xml",
-    [VT_PATH_STATE] = "/state",
+    [VT_PATH_DEVICE_STATE] = "/state",
     [VT_PATH_MEM_DIR] = "",
     [VT_PATH_MEM] = "/memory",
 };

@@ -20,7 +20,7 @@ enum vt_path_kind {
     VT_PATH_STORE_DIR, /* STATE/T */
     VT_PATH_META,      /* STATE/T/meta.json */
     VT_PATH_XML,       /* STATE/T/domain.xml */
-    VT_PATH_STATE,     /* STATE/T/state */
+    VT_PATH_DEVICE_STATE,     /* STATE/T/state */
     VT_PATH_MEM_DIR,   /* MEM/T */
     VT_PATH_MEM,       /* MEM/T/memory */
     VT_PATH_KIND_LAST

@@ -58,7 +58,7 @@ static int vt_restore_run(struct vt_qmp *qmp, int state_fd, int64_t deadline, vt
 static int vt_restore_open_state(const struct vt_dirs *dirs, const struct vt_meta *meta,
                                  vt_error_t *err)
 {
-    vt_autofree char *path = vt_path_template(dirs, VT_PATH_STATE, meta->name, err);
+    vt_autofree char *path = vt_path_template(dirs, VT_PATH_DEVICE_STATE, meta->name, err);
     if (path == NULL)
         return -1;
     vt_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -73,7 +73,7 @@ static int vt_restore_open_state(const struct vt_dirs *dirs, const struct vt_met
     uint64_t bytes = 0;
     if (vt_digest_fd(fd, digest, &bytes, err) < 0)
         return -1;
-    if (bytes != meta->state_bytes || strcmp(digest, meta->state_digest) != 0)
+    if (bytes != meta->device_state_bytes || strcmp(digest, meta->device_state_digest) != 0)
         return vt_error_set(err, 0,
                             "the device state of template '%s' does not match its metadata "
                             "(truncated, corrupted or replaced)",

@@ -79,7 +79,7 @@ int vt_store_load_saved(const struct vt_dirs *dirs, const char *name, struct vt_
         vt_meta_clear(meta);
         return vt_error_set(err, 0, "template '%s' is not saved yet", name);
     }
-    if (vt_store_file_size(dirs, VT_PATH_STATE, name) <= 0) {
+    if (vt_store_file_size(dirs, VT_PATH_DEVICE_STATE, name) <= 0) {
         vt_meta_clear(meta);
         return vt_error_set(err, 0, "template '%s' has no saved device state", name);
     }
@@ -159,7 +159,7 @@ int vt_store_remove(const struct vt_dirs *dirs, const char *name, vt_error_t *er
 {
     /* Metadata goes first: a template without it no longer loads, so an
      * interrupted removal never leaves something usable (delete finishes it). */
-    static const enum vt_path_kind order[] = {VT_PATH_META, VT_PATH_STATE, VT_PATH_XML,
+    static const enum vt_path_kind order[] = {VT_PATH_META, VT_PATH_DEVICE_STATE, VT_PATH_XML,
                                               VT_PATH_MEM, VT_PATH_MEM_DIR, VT_PATH_STORE_DIR};
     for (size_t i = 0; i < VT_N_ELEMENTS(order); i++)
         if (vt_store_unlink(dirs, order[i], name, err) < 0)

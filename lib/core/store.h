@@ -40,7 +40,7 @@ int vt_store_remove(const struct vt_dirs *dirs, const char *name, vt_error_t *er
 /* Names of all templates, sorted, NULL-terminated. */
 int vt_store_list(const struct vt_dirs *dirs, char ***names, vt_error_t *err);
 
-/* Size of a file of T (VT_PATH_STATE, VT_PATH_MEM), -1 if missing. */
+/* Size of a file of T (VT_PATH_DEVICE_STATE, VT_PATH_MEM), -1 if missing. */
 long long vt_store_file_size(const struct vt_dirs *dirs, enum vt_path_kind kind,
                              const char *name);
 

@@ -147,7 +147,7 @@ static void vt_save_files_clear(struct vt_save_files *f)
 static int vt_save_open_state(const struct vt_dirs *dirs, const char *name, struct vt_save_files *f,
                               vt_error_t *err)
 {
-    vt_autofree char *state = vt_path_template(dirs, VT_PATH_STATE, name, err);
+    vt_autofree char *state = vt_path_template(dirs, VT_PATH_DEVICE_STATE, name, err);
     if (state == NULL || asprintf(&f->state_tmp, "%s.tmp.XXXXXX", state) < 0)
         return -1;
     f->state_fd = mkostemp(f->state_tmp, O_CLOEXEC);
@@ -164,14 +164,14 @@ static int vt_save_keep_files(virDomainPtr dom, const struct vt_dirs *dirs, stru
     uint64_t bytes = 0;
     vt_autofree char *live = virDomainGetXMLDesc(dom, 0);
     vt_autofree char *xml_path = vt_path_template(dirs, VT_PATH_XML, name, err);
-    vt_autofree char *state = xml_path ? vt_path_template(dirs, VT_PATH_STATE, name, err) : NULL;
+    vt_autofree char *state = xml_path ? vt_path_template(dirs, VT_PATH_DEVICE_STATE, name, err) : NULL;
     if (live == NULL)
         return vt_error_set_virt(err, "cannot read the live XML of '%s'", name);
     if (state == NULL)
         return -1;
     if (fsync(f->state_fd) < 0)
         return vt_error_set(err, errno, "cannot write the device state of '%s'", name);
-    if (vt_digest_fd(f->state_fd, meta->state_digest, &bytes, err) < 0)
+    if (vt_digest_fd(f->state_fd, meta->device_state_digest, &bytes, err) < 0)
         return -1;
     if (bytes == 0)
         return vt_error_set(err, 0, "QEMU wrote no device state for '%s'", name);
@@ -179,7 +179,7 @@ static int vt_save_keep_files(virDomainPtr dom, const struct vt_dirs *dirs, stru
         return -1;
     if (rename(f->state_tmp, state) < 0)
         return vt_error_set(err, errno, "cannot rename '%s'", f->state_tmp);
-    meta->state_bytes = bytes;
+    meta->device_state_bytes = bytes;
     return vt_dir_sync_parent(state, err);
 }
 

@@ -109,7 +109,7 @@ int vt_template_describe(virConnectPtr conn, const struct vt_dirs *dirs, const c
         info->clones++;
     vt_autodomain virDomainPtr dom = virDomainLookupByName(conn, name);
     info->running = dom && virDomainIsActive(dom) == 1;
-    info->state_size = vt_store_file_size(dirs, VT_PATH_STATE, name);
+    info->state_size = vt_store_file_size(dirs, VT_PATH_DEVICE_STATE, name);
     info->memory_file_size = vt_store_file_size(dirs, VT_PATH_MEM, name);
     return 0;
 }

@@ -16,7 +16,7 @@ static void assert_meta_equal(const struct vt_meta *a, const struct vt_meta *b)
     assert_string_equal(a->name, b->name);
     assert_int_equal(a->state, b->state);
     assert_int_equal(a->memory_bytes, b->memory_bytes);
-    assert_int_equal(a->state_bytes, b->state_bytes);
+    assert_int_equal(a->device_state_bytes, b->device_state_bytes);
     assert_int_equal(a->qemu_uid, b->qemu_uid);
     assert_int_equal(a->qemu_gid, b->qemu_gid);
     assert_int_equal(a->created_ms, b->created_ms);
@@ -62,8 +62,8 @@ static void test_round_trip_saved(void **state)
         .name = "Big_template.v2-x",
         .state = VT_TEMPLATE_SAVED,
         .memory_bytes = 1ULL << 40,
-        .state_bytes = 612345,
-        .state_digest = "0123456789abcdef",
+        .device_state_bytes = 612345,
+        .device_state_digest = "0123456789abcdef",
         .qemu_uid = 0,
         .qemu_gid = 4294967294U,
         .created_ms = 1700000000123,
@@ -81,8 +81,8 @@ static void test_format_keys(void **state)
     struct vt_meta m = {.name = "t",
                         .state = VT_TEMPLATE_SAVED,
                         .memory_bytes = 4096,
-                        .state_bytes = 10,
-                        .state_digest = "fedcba9876543210",
+                        .device_state_bytes = 10,
+                        .device_state_digest = "fedcba9876543210",
                         .boot_ms = -1,
                         .save_ms = 5};
     vt_autoerror vt_error_t err = NULL;
@@ -154,7 +154,7 @@ static void test_valid_object_parses(void **state)
     assert_int_equal(vt_meta_parse(json_object_to_json_string(obj), &m, &err), 0);
     assert_string_equal(m.name, "tmpl");
     assert_int_equal(m.state, VT_TEMPLATE_SAVED);
-    assert_int_equal(m.state_bytes, 600000);
+    assert_int_equal(m.device_state_bytes, 600000);
     assert_int_equal(m.boot_ms, 3200);
     assert_false(m.readonly_mapping); /* absent: metadata from before the key */
     vt_meta_clear(&m);

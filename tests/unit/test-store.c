@@ -91,8 +91,8 @@ static void add_template(struct fixture *f, const char *name, enum vt_template_s
     struct vt_meta m = booting_meta(name);
     if (st == VT_TEMPLATE_SAVED) {
         m.state = st;
-        m.state_bytes = 600000;
-        strcpy(m.state_digest, "0123456789abcdef");
+        m.device_state_bytes = 600000;
+        strcpy(m.device_state_digest, "0123456789abcdef");
     }
     vt_autoerror vt_error_t err = NULL;
     assert_int_equal(vt_store_save_meta(&f->dirs, &m, &err), 0);
@@ -225,7 +225,7 @@ static void test_load_saved_needs_state_file(void **state)
     vt_autoerror vt_error_t err = NULL;
     assert_int_equal(vt_store_load_saved(&f->dirs, "t1", &m, &err), 0);
     assert_int_equal(m.state, VT_TEMPLATE_SAVED);
-    assert_int_equal(m.state_bytes, 600000);
+    assert_int_equal(m.device_state_bytes, 600000);
     vt_meta_clear(&m);
 }
 
@@ -263,8 +263,8 @@ static void test_save_meta_atomic(void **state)
     ino_t before = inode_of(meta);
     struct vt_meta m = booting_meta("t1");
     m.state = VT_TEMPLATE_SAVED;
-    m.state_bytes = 4242;
-    strcpy(m.state_digest, "0123456789abcdef");
+    m.device_state_bytes = 4242;
+    strcpy(m.device_state_digest, "0123456789abcdef");
     m.save_ms = 90;
     vt_autoerror vt_error_t err = NULL;
     for (int i = 0; i < 3; i++)
@@ -275,7 +275,7 @@ static void test_save_meta_atomic(void **state)
     struct vt_meta loaded;
     assert_int_equal(vt_store_load(&f->dirs, "t1", &loaded, &err), 0);
     assert_int_equal(loaded.state, VT_TEMPLATE_SAVED);
-    assert_int_equal(loaded.state_bytes, 4242);
+    assert_int_equal(loaded.device_state_bytes, 4242);
     assert_int_equal(loaded.save_ms, 90);
     vt_meta_clear(&loaded);
 }
@@ -443,12 +443,12 @@ static void test_file_size(void **state)
 {
     struct fixture *f = *state;
     add_template(f, "t1", VT_TEMPLATE_SAVED);
-    assert_int_equal(vt_store_file_size(&f->dirs, VT_PATH_STATE, "t1"), -1);
+    assert_int_equal(vt_store_file_size(&f->dirs, VT_PATH_DEVICE_STATE, "t1"), -1);
     write_file(f->state, "t1/state", "0123456789");
-    assert_int_equal(vt_store_file_size(&f->dirs, VT_PATH_STATE, "t1"), 10);
+    assert_int_equal(vt_store_file_size(&f->dirs, VT_PATH_DEVICE_STATE, "t1"), 10);
     write_file(f->mem, "t1/memory", "RAM");
     assert_int_equal(vt_store_file_size(&f->dirs, VT_PATH_MEM, "t1"), 3);
-    assert_int_equal(vt_store_file_size(&f->dirs, VT_PATH_STATE, "a/b"), -1);
+    assert_int_equal(vt_store_file_size(&f->dirs, VT_PATH_DEVICE_STATE, "a/b"), -1);
     assert_int_equal(vt_store_file_size(&f->dirs, VT_PATH_STORE_DIR, "t1"), -1);
 }
 
