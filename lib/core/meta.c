@@ -63,15 +63,32 @@ static int vt_meta_get_name(json_object *obj, char **out, vt_error_t *err)
     return *out ? 0 : vt_error_set(err, ENOMEM, "template metadata");
 }
 
+/* Absent: a template saved before the key existed, digested with FNV-1a. */
+static int vt_meta_get_digest_alg(json_object *obj, enum vt_digest_alg *out, vt_error_t *err)
+{
+    json_object *v = NULL;
+    *out = VT_DIGEST_FNV1A64;
+    if (!json_object_object_get_ex(obj, "state_digest_alg", &v))
+        return 0;
+    if (!json_object_is_type(v, json_type_string))
+        return vt_error_set(err, 0, "template metadata: 'state_digest_alg' is not a string");
+    if (!vt_digest_alg_from_name(json_object_get_string(v), out))
+        return vt_error_set(err, 0, "template metadata: unknown state_digest_alg '%s'",
+                            json_object_get_string(v));
+    return 0;
+}
+
 static int vt_meta_get_digest(json_object *obj, struct vt_meta *m, vt_error_t *err)
 {
     json_object *v = NULL;
+    if (vt_meta_get_digest_alg(obj, &m->device_state_digest_alg, err) < 0)
+        return -1;
     if (!json_object_object_get_ex(obj, "state_digest", &v) ||
         !json_object_is_type(v, json_type_string))
         return vt_error_set(err, 0, "template metadata: 'state_digest' is missing or not a string");
     const char *s = json_object_get_string(v);
     bool saved = m->state == VT_TEMPLATE_SAVED;
-    if (saved ? !vt_digest_valid(s) : *s != '\0')
+    if (saved ? !vt_digest_valid(m->device_state_digest_alg, s) : *s != '\0')
         return vt_error_set(err, 0, "template metadata: invalid state_digest '%s'", s);
     strcpy(m->device_state_digest, s);
     return 0;
@@ -157,6 +174,8 @@ char *vt_meta_format(const struct vt_meta *m, vt_error_t *err)
     json_object_object_add(obj, "memory_bytes", json_object_new_int64((int64_t)m->memory_bytes));
     json_object_object_add(obj, "state_bytes", json_object_new_int64((int64_t)m->device_state_bytes));
     json_object_object_add(obj, "state_digest", json_object_new_string(m->device_state_digest));
+    json_object_object_add(obj, "state_digest_alg",
+                           json_object_new_string(vt_digest_alg_name(m->device_state_digest_alg)));
     json_object_object_add(obj, "qemu_uid", json_object_new_int64(m->qemu_uid));
     json_object_object_add(obj, "qemu_gid", json_object_new_int64(m->qemu_gid));
     json_object_object_add(obj, "created_ms", json_object_new_int64(m->created_ms));

@@ -19,6 +19,9 @@ struct vt_meta {
     uint64_t memory_bytes;
     uint64_t device_state_bytes;  /* 0 until saved */
     char device_state_digest[VT_DIGEST_HEX_LEN + 1]; /* digest.h; "" until saved */
+    /* "state_digest_alg"; metadata saved before it has none: the legacy
+     * FNV-1a 64 (VT_DIGEST_FNV1A64). */
+    enum vt_digest_alg device_state_digest_alg;
     uid_t qemu_uid;        /* owner QEMU runs as: runtime files are made for it */
     gid_t qemu_gid;
     int64_t created_ms; /* wall clock, ms since the epoch */

@@ -71,7 +71,7 @@ static int vt_restore_open_state(const struct vt_dirs *dirs, const struct vt_met
                             meta->name);
     char digest[VT_DIGEST_HEX_LEN + 1];
     uint64_t bytes = 0;
-    if (vt_digest_fd(fd, digest, &bytes, err) < 0)
+    if (vt_digest_fd(fd, meta->device_state_digest_alg, digest, &bytes, err) < 0)
         return -1;
     if (bytes != meta->device_state_bytes || strcmp(digest, meta->device_state_digest) != 0)
         return vt_error_set(err, 0,

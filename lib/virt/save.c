@@ -171,7 +171,9 @@ static int vt_save_keep_files(virDomainPtr dom, const struct vt_dirs *dirs, stru
         return -1;
     if (fsync(f->state_fd) < 0)
         return vt_error_set(err, errno, "cannot write the device state of '%s'", name);
-    if (vt_digest_fd(f->state_fd, meta->device_state_digest, &bytes, err) < 0)
+    /* A template booted before SHA-256 loads as FNV-1a: saves use SHA-256. */
+    meta->device_state_digest_alg = VT_DIGEST_SHA256;
+    if (vt_digest_fd(f->state_fd, VT_DIGEST_SHA256, meta->device_state_digest, &bytes, err) < 0)
         return -1;
     if (bytes == 0)
         return vt_error_set(err, 0, "QEMU wrote no device state for '%s'", name);

@@ -15,7 +15,8 @@ static int vt_fuzz_meta_equal(const struct vt_meta *a, const struct vt_meta *b)
 {
     return strcmp(a->name, b->name) == 0 && a->state == b->state &&
            a->memory_bytes == b->memory_bytes && a->device_state_bytes == b->device_state_bytes &&
-           strcmp(a->device_state_digest, b->device_state_digest) == 0 && a->qemu_uid == b->qemu_uid &&
+           strcmp(a->device_state_digest, b->device_state_digest) == 0 &&
+           a->device_state_digest_alg == b->device_state_digest_alg && a->qemu_uid == b->qemu_uid &&
            a->qemu_gid == b->qemu_gid && a->created_ms == b->created_ms &&
            a->saved_ms == b->saved_ms && a->boot_ms == b->boot_ms && a->save_ms == b->save_ms;
 }

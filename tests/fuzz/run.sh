@@ -27,7 +27,7 @@ declare -A lib_sources=(
 	[qmp]="core/qmp.c core/clock.c core/error.c core/cleanup.c"
 	[meta]="core/meta.c core/digest.c core/names.c core/error.c core/cleanup.c"
 )
-declare -A pkg_modules=([xml-scan]=libxml-2.0 [qmp]=json-c [meta]=json-c)
+declare -A pkg_modules=([xml-scan]=libxml-2.0 [qmp]=json-c [meta]="json-c nettle")
 
 # make check's TAP driver takes any non-zero exit as an error, so it sets
 # VT_FUZZ_SKIP_STATUS=0: the "1..0 # SKIP" plan is what marks the skip there.

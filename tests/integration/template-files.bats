@@ -80,7 +80,7 @@ expect_start_refused() {
 	sed -i 's/"state": *"saved"/"state": "frozen"/' "$VT_STATEDIR/$T/meta.json"
 	expect_start_refused "unknown state 'frozen'"
 	cp -a "$BATS_FILE_TMPDIR/meta.json" "$VT_STATEDIR/$T/meta.json"
-	sed -i 's/"state_digest": *"[0-9a-f]*"/"state_digest": "0000000000000000"/' "$VT_STATEDIR/$T/meta.json"
+	sed -i 's/"state_digest": *"[0-9a-f]*"/"state_digest": "0000000000000000000000000000000000000000000000000000000000000000"/' "$VT_STATEDIR/$T/meta.json"
 	expect_start_refused "does not match its metadata"
 	echo '{ not json' >"$VT_STATEDIR/$T/meta.json"
 	expect_start_refused "template metadata is not valid JSON"

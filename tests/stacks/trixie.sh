@@ -23,7 +23,7 @@ MIRROR=${VT_TRIXIE_MIRROR:-http://deb.debian.org/debian}
 # minus the host-only tools (fuzzing, plots, AppArmor).
 PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
-	libvirt-dev libxml2-dev libjson-c-dev libcmocka-dev bats
+	libvirt-dev libxml2-dev libjson-c-dev nettle-dev libcmocka-dev bats
 	qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
 	busybox-static cpio rsync tini jq socat procps util-linux
 )

@@ -10,12 +10,17 @@
 #include "cleanup.h"
 #include "meta.h"
 
+/* SHA-256 of "abc"; any 64 lowercase hex digits would do. */
+#define SHA256_HEX "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
 static void assert_meta_equal(const struct vt_meta *a, const struct vt_meta *b)
 {
     assert_string_equal(a->name, b->name);
     assert_int_equal(a->state, b->state);
     assert_int_equal(a->memory_bytes, b->memory_bytes);
     assert_int_equal(a->device_state_bytes, b->device_state_bytes);
+    assert_string_equal(a->device_state_digest, b->device_state_digest);
+    assert_int_equal(a->device_state_digest_alg, b->device_state_digest_alg);
     assert_int_equal(a->qemu_uid, b->qemu_uid);
     assert_int_equal(a->qemu_gid, b->qemu_gid);
     assert_int_equal(a->created_ms, b->created_ms);
@@ -62,7 +67,8 @@ static void test_round_trip_saved(void **state)
         .state = VT_TEMPLATE_SAVED,
         .memory_bytes = 1ULL << 40,
         .device_state_bytes = 612345,
-        .device_state_digest = "0123456789abcdef",
+        .device_state_digest = SHA256_HEX,
+        .device_state_digest_alg = VT_DIGEST_SHA256,
         .qemu_uid = 0,
         .qemu_gid = 4294967294U,
         .created_ms = 1700000000123,
@@ -74,6 +80,22 @@ static void test_round_trip_saved(void **state)
     round_trip(&m);
 }
 
+/* Metadata of a template saved before SHA-256, rewritten, stays FNV-1a. */
+static void test_round_trip_legacy_digest(void **state)
+{
+    struct vt_meta m = {
+        .name = "old",
+        .state = VT_TEMPLATE_SAVED,
+        .memory_bytes = 268435456,
+        .device_state_bytes = 600000,
+        .device_state_digest = "0123456789abcdef",
+        .device_state_digest_alg = VT_DIGEST_FNV1A64,
+        .boot_ms = -1,
+        .save_ms = 12,
+    };
+    round_trip(&m);
+}
+
 /* The file is JSON a person (or jq) can read: check the keys by name. */
 static void test_format_keys(void **state)
 {
@@ -81,7 +103,7 @@ static void test_format_keys(void **state)
                         .state = VT_TEMPLATE_SAVED,
                         .memory_bytes = 4096,
                         .device_state_bytes = 10,
-                        .device_state_digest = "fedcba9876543210",
+                        .device_state_digest = SHA256_HEX,
                         .boot_ms = -1,
                         .save_ms = 5};
     vt_autoerror vt_error_t err = NULL;
@@ -97,10 +119,12 @@ static void test_format_keys(void **state)
     assert_true(json_object_object_get_ex(obj, "boot_ms", &v));
     assert_int_equal(json_object_get_int64(v), -1);
     assert_true(json_object_object_get_ex(obj, "state_digest", &v));
-    assert_string_equal(json_object_get_string(v), "fedcba9876543210");
+    assert_string_equal(json_object_get_string(v), SHA256_HEX);
+    assert_true(json_object_object_get_ex(obj, "state_digest_alg", &v));
+    assert_string_equal(json_object_get_string(v), "sha256");
     assert_true(json_object_object_get_ex(obj, "readonly_mapping", &v));
     assert_false(json_object_get_boolean(v));
-    assert_int_equal(json_object_object_length(obj), 13);
+    assert_int_equal(json_object_object_length(obj), 14);
     json_object_put(obj);
 }
 
@@ -111,7 +135,8 @@ static void test_state_names(void **state)
     assert_string_equal(vt_template_state_name(VT_TEMPLATE_STATE_LAST), "unknown");
 }
 
-/* A valid meta.json, as a json-c object the cases below break. */
+/* A valid meta.json, as a json-c object the cases below break: one from
+ * before "state_digest_alg", so its digest is the legacy FNV-1a 64. */
 static json_object *valid_object(void)
 {
     json_object *obj = json_tokener_parse(
@@ -156,6 +181,8 @@ static void test_valid_object_parses(void **state)
     assert_int_equal(m.device_state_bytes, 600000);
     assert_int_equal(m.boot_ms, 3200);
     assert_false(m.readonly_mapping); /* absent: metadata from before the key */
+    assert_int_equal(m.device_state_digest_alg, VT_DIGEST_FNV1A64); /* likewise */
+    assert_string_equal(m.device_state_digest, "00112233445566aa");
     vt_meta_clear(&m);
     assert_null(m.name);
     json_object_put(obj);
@@ -262,15 +289,48 @@ static void test_rejects_bad_digests(void **state)
     json_object_put(obj);
 }
 
+/* Parses valid_object() with "state_digest_alg" and "state_digest" set. */
+static void assert_digest_parses(const char *alg, const char *digest, enum vt_digest_alg want)
+{
+    json_object *obj = valid_object();
+    json_object_object_add(obj, "state_digest_alg", json_object_new_string(alg));
+    json_object_object_add(obj, "state_digest", json_object_new_string(digest));
+    struct vt_meta m;
+    vt_autoerror vt_error_t err = NULL;
+    int rc = vt_meta_parse(json_object_to_json_string(obj), &m, &err);
+    if (rc < 0)
+        print_error("%s %s: %s\n", alg, digest, err->msg);
+    assert_int_equal(rc, 0);
+    assert_int_equal(m.device_state_digest_alg, want);
+    assert_string_equal(m.device_state_digest, digest);
+    vt_meta_clear(&m);
+    json_object_put(obj);
+}
+
+/* The digest must be one its algorithm makes: no key means FNV-1a 64. */
+static void test_digest_alg(void **state)
+{
+    assert_digest_parses("sha256", SHA256_HEX, VT_DIGEST_SHA256);
+    assert_digest_parses("fnv1a64", "00112233445566aa", VT_DIGEST_FNV1A64);
+    assert_broken_key("state_digest", "\"" SHA256_HEX "\"", "invalid state_digest '" SHA256_HEX);
+    assert_broken_key("state_digest_alg", "\"sha256\"", "invalid state_digest '00112233445566aa'");
+    assert_broken_key("state_digest_alg", "\"md5\"",
+                      "template metadata: unknown state_digest_alg 'md5'");
+    assert_broken_key("state_digest_alg", "\"SHA256\"", "unknown state_digest_alg 'SHA256'");
+    assert_broken_key("state_digest_alg", "256", "'state_digest_alg' is not a string");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_booting),
         cmocka_unit_test(test_round_trip_saved),
+        cmocka_unit_test(test_round_trip_legacy_digest),
         cmocka_unit_test(test_format_keys),
         cmocka_unit_test(test_state_names),
         cmocka_unit_test(test_valid_object_parses),
         cmocka_unit_test(test_rejects_bad_digests),
+        cmocka_unit_test(test_digest_alg),
         cmocka_unit_test(test_rejects_not_json),
         cmocka_unit_test(test_rejects_not_object),
         cmocka_unit_test(test_rejects_missing_keys),
