@@ -1,6 +1,7 @@
 #include "vt-test.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,25 @@ void vt_test_contains_at(const char *haystack, const char *needle, bool want, co
         print_error("text %s \"%s\"\n", want ? "lacks" : "contains", needle);
         _fail(file, line);
     }
+}
+
+void vt_test_make_tmpdir(char *dir, size_t size, const char *name)
+{
+    int n = snprintf(dir, size, "/tmp/vt-test-%s-XXXXXX", name);
+    assert_true(n > 0 && (size_t)n < size);
+    assert_non_null(mkdtemp(dir));
+}
+
+static int vt_test_remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    if (remove(path) < 0)
+        print_error("cannot remove '%s': %s\n", path, strerror(errno));
+    return 0;
+}
+
+void vt_test_remove_tree(const char *path)
+{
+    nftw(path, vt_test_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int vt_test_run_group(const char *name, const struct CMUnitTest *tests, size_t n)

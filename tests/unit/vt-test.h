@@ -43,6 +43,12 @@ void vt_test_error_at(vt_error_t *err, const char *needle, const char *file, int
 void vt_test_contains_at(const char *haystack, const char *needle, bool want, const char *file,
                          int line);
 
+/* Makes a fresh directory /tmp/vt-test-NAME-XXXXXX into dir (its size). */
+void vt_test_make_tmpdir(char *dir, size_t size, const char *name);
+
+/* Removes `path` and everything under it, following no symlink. */
+void vt_test_remove_tree(const char *path);
+
 /* Runs one group with TAP output (automake's tap-driver.sh reads it). */
 #define vt_test_run(tests) vt_test_run_group(#tests, (tests), VT_TEST_N(tests))
 #define VT_TEST_N(a) (sizeof(a) / sizeof((a)[0]))

@@ -1,0 +1,56 @@
+/* A scripted QMP peer for the unit tests: a forked child on a unix socket
+ * that expects the client's commands in order and answers as scripted. It
+ * tests the client side of the protocol (lib/core/qmp.c and its callers);
+ * it does not stand in for QEMU anywhere else. */
+#ifndef VT_QMP_PEER_H
+#define VT_QMP_PEER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+#define VT_QMP_PEER_GREETING                                                                       \
+    "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, "              \
+    "\"package\": \"Debian 1:7.2+dfsg-7+deb12u6\"}, \"capabilities\": [\"oob\"]}}\n"
+#define VT_QMP_PEER_RETURN_EMPTY "{\"return\": {}}\n"
+#define VT_QMP_PEER_MIGRATION(status)                                                              \
+    "{\"timestamp\": {\"seconds\": 1700000000, \"microseconds\": 250}, \"event\": "                \
+    "\"MIGRATION\", \"data\": {\"status\": \"" status "\"}}\n"
+
+struct vt_qmp_peer_step {
+    const char *command;   /* the "execute" expected next; NULL: none */
+    const char *arguments; /* its "arguments" as JSON; NULL: none allowed */
+    bool with_fd;          /* must carry an fd that holds the peer's fd_text */
+    const char *send;      /* sent after it (may hold several lines) */
+    bool hang_up;          /* close the connection instead */
+};
+
+/* The negotiation every client starts with (vt_qmp_open). */
+extern const struct vt_qmp_peer_step vt_qmp_peer_step_capabilities;
+
+struct vt_qmp_peer {
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    int listen_fd;
+    const char *fd_text; /* what an fd passed with a command must hold */
+    pid_t pid;           /* the child, -1 when none runs */
+};
+
+/* Listens on `path`, so that a client can connect before the peer runs. */
+void vt_qmp_peer_listen(struct vt_qmp_peer *p, const char *path, const char *fd_text);
+
+/* Forks the peer: it accepts one connection, sends `greeting` (if not NULL)
+ * and plays the n steps, then stays silent until the client hangs up. */
+void vt_qmp_peer_start(struct vt_qmp_peer *p, const char *greeting,
+                       const struct vt_qmp_peer_step *steps, size_t n);
+
+/* Waits for the peer and asserts that it saw every command it expected. */
+void vt_qmp_peer_assert_done(struct vt_qmp_peer *p);
+
+/* True if a client is waiting to be accepted (the peer was not started). */
+bool vt_qmp_peer_has_client(struct vt_qmp_peer *p);
+
+/* Kills a peer still running and stops listening. */
+void vt_qmp_peer_stop(struct vt_qmp_peer *p);
+
+#endif
