@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,85 +12,37 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "store-fixture.h"
 #include "store.h"
 
 /* Any 64 lowercase hex digits: the store never digests the state. */
 #define SHA256_HEX "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 
-struct fixture {
-    char root[64];
-    char state[96], mem[96], run[96];
-    struct vt_dirs dirs;
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
+    struct vt_store_fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    strcpy(f->root, "/tmp/vt-test-store-XXXXXX");
-    assert_non_null(mkdtemp(f->root));
-    snprintf(f->state, sizeof(f->state), "%s/state", f->root);
-    snprintf(f->mem, sizeof(f->mem), "%s/mem", f->root);
-    snprintf(f->run, sizeof(f->run), "%s/run", f->root);
-    /* vt_store_lock makes STATE in real use; create itself expects it. */
-    assert_int_equal(mkdir(f->state, 0711), 0);
-    f->dirs = (struct vt_dirs){.state = f->state, .mem = f->mem, .run = f->run, .data = f->root};
+    vt_store_fixture_make(f, "store");
     *state = f;
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    nftw(f->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(f);
+    vt_store_fixture_remove(*state);
+    free(*state);
     return 0;
 }
 
-static char *path_in(const char *dir, const char *rel)
-{
-    char *path = NULL;
-    assert_true(asprintf(&path, "%s/%s", dir, rel) > 0);
-    return path;
-}
-
-static void write_file(const char *dir, const char *rel, const char *text)
-{
-    vt_autofree char *path = path_in(dir, rel);
-    FILE *file = fopen(path, "we");
-    assert_non_null(file);
-    fputs(text, file);
-    assert_int_equal(fclose(file), 0);
-}
-
-static struct vt_meta booting_meta(const char *name)
-{
-    return (struct vt_meta){
-        .name = (char *)name,
-        .state = VT_TEMPLATE_BOOTING,
-        .memory_bytes = 268435456,
-        .qemu_uid = getuid(),
-        .qemu_gid = getgid(),
-        .created_ms = 1700000000000,
-        .boot_ms = -1,
-        .save_ms = -1,
-    };
-}
-
 /* A template made by hand, so that tests other than create's run as any user. */
-static void add_template(struct fixture *f, const char *name, enum vt_template_state st)
+static void add_template(struct vt_store_fixture *f, const char *name, enum vt_template_state st)
 {
-    vt_autofree char *store = path_in(f->state, name);
-    vt_autofree char *mem = path_in(f->mem, name);
+    vt_autofree char *store = vt_store_fixture_path(f->state, name);
+    vt_autofree char *mem = vt_store_fixture_path(f->mem, name);
     assert_int_equal(mkdir(store, 0700), 0);
     mkdir(f->mem, 0711);
     assert_int_equal(mkdir(mem, 0700), 0);
-    struct vt_meta m = booting_meta(name);
+    struct vt_meta m = vt_store_fixture_booting_meta(name);
     if (st == VT_TEMPLATE_SAVED) {
         m.state = st;
         m.device_state_bytes = 600000;
@@ -115,13 +66,13 @@ static void assert_mode(const char *path, mode_t type, mode_t mode, uid_t uid, g
 
 static void test_create(void **state)
 {
-    struct fixture *f = *state;
-    struct vt_meta m = booting_meta("t1");
+    struct vt_store_fixture *f = *state;
+    struct vt_meta m = vt_store_fixture_booting_meta("t1");
     vt_autoerror vt_error_t err = NULL;
     assert_int_equal(vt_store_create(&f->dirs, &m, &err), 0);
-    vt_autofree char *store = path_in(f->state, "t1");
-    vt_autofree char *meta = path_in(f->state, "t1/meta.json");
-    vt_autofree char *mem = path_in(f->mem, "t1");
+    vt_autofree char *store = vt_store_fixture_path(f->state, "t1");
+    vt_autofree char *meta = vt_store_fixture_path(f->state, "t1/meta.json");
+    vt_autofree char *mem = vt_store_fixture_path(f->mem, "t1");
     assert_mode(store, S_IFDIR, 0700, 0, 0);
     assert_mode(meta, S_IFREG, 0600, 0, 0);
     assert_mode(f->mem, S_IFDIR, 0711, 0, 0);
@@ -140,22 +91,22 @@ static void test_create(void **state)
 /* MEM/T belongs to the QEMU user, who creates the memory file in it. */
 static void test_create_chowns_mem_dir(void **state)
 {
-    struct fixture *f = *state;
-    struct vt_meta m = booting_meta("t1");
+    struct vt_store_fixture *f = *state;
+    struct vt_meta m = vt_store_fixture_booting_meta("t1");
     m.qemu_uid = 4242;
     m.qemu_gid = 4343;
     vt_autoerror vt_error_t err = NULL;
     assert_int_equal(vt_store_create(&f->dirs, &m, &err), 0);
-    vt_autofree char *mem = path_in(f->mem, "t1");
-    vt_autofree char *store = path_in(f->state, "t1");
+    vt_autofree char *mem = vt_store_fixture_path(f->mem, "t1");
+    vt_autofree char *store = vt_store_fixture_path(f->state, "t1");
     assert_mode(mem, S_IFDIR, 0700, 4242, 4343);
     assert_mode(store, S_IFDIR, 0700, 0, 0);
 }
 
 static void test_create_twice(void **state)
 {
-    struct fixture *f = *state;
-    struct vt_meta m = booting_meta("t1");
+    struct vt_store_fixture *f = *state;
+    struct vt_meta m = vt_store_fixture_booting_meta("t1");
     vt_autoerror vt_error_t err = NULL;
     assert_int_equal(vt_store_create(&f->dirs, &m, &err), 0);
     m.memory_bytes = 4096;
@@ -169,18 +120,18 @@ static void test_create_twice(void **state)
 
 static void test_create_bad_name(void **state)
 {
-    struct fixture *f = *state;
-    struct vt_meta m = booting_meta("../escape");
+    struct vt_store_fixture *f = *state;
+    struct vt_meta m = vt_store_fixture_booting_meta("../escape");
     vt_autoerror vt_error_t err = NULL;
     assert_int_equal(vt_store_create(&f->dirs, &m, &err), -1);
     vt_test_assert_error(&err, "invalid template name '../escape'");
-    vt_autofree char *escaped = path_in(f->root, "escape");
+    vt_autofree char *escaped = vt_store_fixture_path(f->root, "escape");
     assert_int_equal(access(escaped, F_OK), -1);
 }
 
 static void test_load_missing(void **state)
 {
-    struct fixture *f = *state;
+    struct vt_store_fixture *f = *state;
     struct vt_meta m;
     vt_autoerror vt_error_t err = NULL;
     assert_int_equal(vt_store_load(&f->dirs, "nope", &m, &err), -1);
@@ -191,7 +142,7 @@ static void test_load_missing(void **state)
 
 static void test_load_saved_refuses_booting(void **state)
 {
-    struct fixture *f = *state;
+    struct vt_store_fixture *f = *state;
     add_template(f, "t1", VT_TEMPLATE_BOOTING);
     struct vt_meta m;
     vt_autoerror vt_error_t err = NULL;
@@ -200,7 +151,7 @@ static void test_load_saved_refuses_booting(void **state)
     assert_null(m.name);
 }
 
-static void assert_no_state(struct fixture *f)
+static void assert_no_state(struct vt_store_fixture *f)
 {
     struct vt_meta m;
     vt_autoerror vt_error_t err = NULL;
@@ -211,19 +162,19 @@ static void assert_no_state(struct fixture *f)
 
 static void test_load_saved_needs_state_file(void **state)
 {
-    struct fixture *f = *state;
+    struct vt_store_fixture *f = *state;
     add_template(f, "t1", VT_TEMPLATE_SAVED);
     assert_no_state(f);
-    write_file(f->state, "t1/state", "");
+    vt_store_fixture_write(f->state, "t1/state", "");
     assert_no_state(f); /* empty */
-    vt_autofree char *path = path_in(f->state, "t1/state");
-    vt_autofree char *elsewhere = path_in(f->root, "real-state");
-    write_file(f->root, "real-state", "QEVM");
+    vt_autofree char *path = vt_store_fixture_path(f->state, "t1/state");
+    vt_autofree char *elsewhere = vt_store_fixture_path(f->root, "real-state");
+    vt_store_fixture_write(f->root, "real-state", "QEVM");
     assert_int_equal(unlink(path), 0);
     assert_int_equal(symlink(elsewhere, path), 0);
     assert_no_state(f); /* a symlink is not the state */
     assert_int_equal(unlink(path), 0);
-    write_file(f->state, "t1/state", "QEVM device state");
+    vt_store_fixture_write(f->state, "t1/state", "QEVM device state");
     struct vt_meta m;
     vt_autoerror vt_error_t err = NULL;
     assert_int_equal(vt_store_load_saved(&f->dirs, "t1", &m, &err), 0);
@@ -259,12 +210,12 @@ static void assert_only_meta(const char *dir)
 
 static void test_save_meta_atomic(void **state)
 {
-    struct fixture *f = *state;
+    struct vt_store_fixture *f = *state;
     add_template(f, "t1", VT_TEMPLATE_BOOTING);
-    vt_autofree char *dir = path_in(f->state, "t1");
-    vt_autofree char *meta = path_in(f->state, "t1/meta.json");
+    vt_autofree char *dir = vt_store_fixture_path(f->state, "t1");
+    vt_autofree char *meta = vt_store_fixture_path(f->state, "t1/meta.json");
     ino_t before = inode_of(meta);
-    struct vt_meta m = booting_meta("t1");
+    struct vt_meta m = vt_store_fixture_booting_meta("t1");
     m.state = VT_TEMPLATE_SAVED;
     m.device_state_bytes = 4242;
     strcpy(m.device_state_digest, SHA256_HEX);
@@ -285,15 +236,15 @@ static void test_save_meta_atomic(void **state)
 
 static void test_save_meta_without_dir(void **state)
 {
-    struct fixture *f = *state;
-    struct vt_meta m = booting_meta("gone");
+    struct vt_store_fixture *f = *state;
+    struct vt_meta m = vt_store_fixture_booting_meta("gone");
     vt_autoerror vt_error_t err = NULL;
     assert_int_equal(vt_store_save_meta(&f->dirs, &m, &err), -1);
     vt_test_assert_error(&err, "cannot create a temporary file for");
     assert_false(vt_store_exists(&f->dirs, "gone"));
 }
 
-static void assert_list(struct fixture *f, const char *const *want, size_t n)
+static void assert_list(struct vt_store_fixture *f, const char *const *want, size_t n)
 {
     vt_autostrv char **names = NULL;
     vt_autoerror vt_error_t err = NULL;
@@ -308,20 +259,20 @@ static void assert_list(struct fixture *f, const char *const *want, size_t n)
 
 static void test_list(void **state)
 {
-    struct fixture *f = *state;
+    struct vt_store_fixture *f = *state;
     assert_list(f, NULL, 0);
     const char *made[] = {"web", "B2", "a0", "a-1", "a.1"};
     for (size_t i = 0; i < VT_TEST_N(made); i++)
         add_template(f, made[i], VT_TEMPLATE_BOOTING);
     /* Junk: files, invalid names, a symlink to a template, the lock. */
-    write_file(f->state, ".lock", "");
-    write_file(f->state, "notes.txt", "hello");
+    vt_store_fixture_write(f->state, ".lock", "");
+    vt_store_fixture_write(f->state, "notes.txt", "hello");
     const char *bad_dirs[] = {".hidden", "a,b", "-x", "with space"};
     for (size_t i = 0; i < VT_TEST_N(bad_dirs); i++) {
-        vt_autofree char *path = path_in(f->state, bad_dirs[i]);
+        vt_autofree char *path = vt_store_fixture_path(f->state, bad_dirs[i]);
         assert_int_equal(mkdir(path, 0700), 0);
     }
-    vt_autofree char *link = path_in(f->state, "link");
+    vt_autofree char *link = vt_store_fixture_path(f->state, "link");
     assert_int_equal(symlink("web", link), 0);
     const char *want[] = {"B2", "a-1", "a.1", "a0", "web"}; /* strcmp order */
     assert_list(f, want, VT_TEST_N(want));
@@ -329,23 +280,23 @@ static void test_list(void **state)
 
 static void test_list_without_state_dir(void **state)
 {
-    struct fixture *f = *state;
+    struct vt_store_fixture *f = *state;
     assert_int_equal(rmdir(f->state), 0);
     assert_list(f, NULL, 0);
 }
 
 static void test_remove(void **state)
 {
-    struct fixture *f = *state;
+    struct vt_store_fixture *f = *state;
     add_template(f, "t1", VT_TEMPLATE_SAVED);
     add_template(f, "t2", VT_TEMPLATE_BOOTING);
-    write_file(f->state, "t1/state", "QEVM");
-    write_file(f->state, "t1/domain.xml", "<domain/>");
-    write_file(f->mem, "t1/memory", "RAM");
+    vt_store_fixture_write(f->state, "t1/state", "QEVM");
+    vt_store_fixture_write(f->state, "t1/domain.xml", "<domain/>");
+    vt_store_fixture_write(f->mem, "t1/memory", "RAM");
     vt_autoerror vt_error_t err = NULL;
     assert_int_equal(vt_store_remove(&f->dirs, "t1", &err), 0);
-    vt_autofree char *store = path_in(f->state, "t1");
-    vt_autofree char *mem = path_in(f->mem, "t1");
+    vt_autofree char *store = vt_store_fixture_path(f->state, "t1");
+    vt_autofree char *mem = vt_store_fixture_path(f->mem, "t1");
     assert_int_equal(access(store, F_OK), -1);
     assert_int_equal(access(mem, F_OK), -1);
     assert_false(vt_store_exists(&f->dirs, "t1"));
@@ -358,9 +309,9 @@ static void test_remove(void **state)
 
 static void test_remove_unknown_file(void **state)
 {
-    struct fixture *f = *state;
+    struct vt_store_fixture *f = *state;
     add_template(f, "t1", VT_TEMPLATE_BOOTING);
-    write_file(f->state, "t1/unknown", "x");
+    vt_store_fixture_write(f->state, "t1/unknown", "x");
     vt_autoerror vt_error_t err = NULL;
     assert_int_equal(vt_store_remove(&f->dirs, "t1", &err), -1);
     assert_int_equal(err->errnum, ENOTEMPTY);
@@ -373,7 +324,7 @@ static void test_remove_unknown_file(void **state)
 
 static void test_exists(void **state)
 {
-    struct fixture *f = *state;
+    struct vt_store_fixture *f = *state;
     add_template(f, "t1", VT_TEMPLATE_BOOTING);
     assert_true(vt_store_exists(&f->dirs, "t1"));
     assert_false(vt_store_exists(&f->dirs, "t2"));
@@ -385,10 +336,10 @@ static void test_exists(void **state)
 /* O_NOFOLLOW: a meta.json planted as a symlink is not followed. */
 static void test_meta_symlink_refused(void **state)
 {
-    struct fixture *f = *state;
+    struct vt_store_fixture *f = *state;
     add_template(f, "t1", VT_TEMPLATE_BOOTING);
-    vt_autofree char *meta = path_in(f->state, "t1/meta.json");
-    vt_autofree char *copy = path_in(f->root, "copy.json");
+    vt_autofree char *meta = vt_store_fixture_path(f->state, "t1/meta.json");
+    vt_autofree char *copy = vt_store_fixture_path(f->root, "copy.json");
     assert_int_equal(rename(meta, copy), 0);
     assert_int_equal(symlink(copy, meta), 0);
     struct vt_meta m;
@@ -401,10 +352,10 @@ static void test_meta_symlink_refused(void **state)
 /* A store directory planted as a symlink is refused, not followed. */
 static void test_store_dir_symlink_refused(void **state)
 {
-    struct fixture *f = *state;
+    struct vt_store_fixture *f = *state;
     add_template(f, "t1", VT_TEMPLATE_BOOTING);
-    vt_autofree char *dir = path_in(f->state, "t1");
-    vt_autofree char *moved = path_in(f->root, "elsewhere");
+    vt_autofree char *dir = vt_store_fixture_path(f->state, "t1");
+    vt_autofree char *moved = vt_store_fixture_path(f->root, "elsewhere");
     assert_int_equal(rename(dir, moved), 0);
     assert_int_equal(symlink(moved, dir), 0);
     struct vt_meta m;
@@ -417,13 +368,13 @@ static void test_store_dir_symlink_refused(void **state)
 
 static void test_meta_names_other_template(void **state)
 {
-    struct fixture *f = *state;
+    struct vt_store_fixture *f = *state;
     add_template(f, "t1", VT_TEMPLATE_BOOTING);
-    vt_autofree char *t2 = path_in(f->state, "t2");
+    vt_autofree char *t2 = vt_store_fixture_path(f->state, "t2");
     assert_int_equal(mkdir(t2, 0700), 0);
-    vt_autofree char *src = path_in(f->state, "t1/meta.json");
+    vt_autofree char *src = vt_store_fixture_path(f->state, "t1/meta.json");
     vt_autofree char *json = vt_test_read_file(src);
-    write_file(f->state, "t2/meta.json", json);
+    vt_store_fixture_write(f->state, "t2/meta.json", json);
     struct vt_meta m;
     vt_autoerror vt_error_t err = NULL;
     assert_int_equal(vt_store_load(&f->dirs, "t2", &m, &err), -1);
@@ -433,9 +384,9 @@ static void test_meta_names_other_template(void **state)
 
 static void test_meta_damaged(void **state)
 {
-    struct fixture *f = *state;
+    struct vt_store_fixture *f = *state;
     add_template(f, "t1", VT_TEMPLATE_BOOTING);
-    write_file(f->state, "t1/meta.json", "{\"version\": 1, \"name\": \"t1\"");
+    vt_store_fixture_write(f->state, "t1/meta.json", "{\"version\": 1, \"name\": \"t1\"");
     struct vt_meta m;
     vt_autoerror vt_error_t err = NULL;
     assert_int_equal(vt_store_load(&f->dirs, "t1", &m, &err), -1);
@@ -444,12 +395,12 @@ static void test_meta_damaged(void **state)
 
 static void test_file_size(void **state)
 {
-    struct fixture *f = *state;
+    struct vt_store_fixture *f = *state;
     add_template(f, "t1", VT_TEMPLATE_SAVED);
     assert_int_equal(vt_store_file_size(&f->dirs, VT_PATH_DEVICE_STATE, "t1"), -1);
-    write_file(f->state, "t1/state", "0123456789");
+    vt_store_fixture_write(f->state, "t1/state", "0123456789");
     assert_int_equal(vt_store_file_size(&f->dirs, VT_PATH_DEVICE_STATE, "t1"), 10);
-    write_file(f->mem, "t1/memory", "RAM");
+    vt_store_fixture_write(f->mem, "t1/memory", "RAM");
     assert_int_equal(vt_store_file_size(&f->dirs, VT_PATH_MEM, "t1"), 3);
     assert_int_equal(vt_store_file_size(&f->dirs, VT_PATH_DEVICE_STATE, "a/b"), -1);
     assert_int_equal(vt_store_file_size(&f->dirs, VT_PATH_STORE_DIR, "t1"), -1);
@@ -457,13 +408,13 @@ static void test_file_size(void **state)
 
 static void test_lock(void **state)
 {
-    struct fixture *f = *state;
+    struct vt_store_fixture *f = *state;
     assert_int_equal(rmdir(f->state), 0);
     vt_autoerror vt_error_t err = NULL;
     int fd = vt_store_lock(&f->dirs, &err);
     assert_true(fd >= 0);
     assert_mode(f->state, S_IFDIR, 0711, 0, 0);
-    vt_autofree char *path = path_in(f->state, ".lock");
+    vt_autofree char *path = vt_store_fixture_path(f->state, ".lock");
     assert_mode(path, S_IFREG, 0600, 0, 0);
     /* Another open file description cannot take it while it is held. */
     int other = open(path, O_RDWR | O_CLOEXEC);
