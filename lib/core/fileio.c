@@ -11,16 +11,33 @@
 
 #include "cleanup.h"
 
+/* 1 if fd is at its end, 0 if more input follows, -1 (errno set) on error. */
+static int vt_fd_at_end(int fd)
+{
+    char more;
+    ssize_t n;
+    while ((n = read(fd, &more, 1)) < 0 && errno == EINTR)
+        ;
+    return n < 0 ? -1 : n == 0;
+}
+
 int vt_fd_read_all(int fd, size_t max, char **data, size_t *len, vt_error_t *err)
 {
-    size_t cap = 4096, used = 0;
+    size_t cap = max < 4096 ? max : 4096, used = 0;
     vt_autofree char *buf = malloc(cap + 1);
     if (buf == NULL)
         return vt_error_set(err, ENOMEM, "cannot read input");
     for (;;) {
         if (used == cap) {
-            if (cap >= max)
+            if (cap >= max) {
+                /* Full at max: too large only if more input follows. */
+                int end = vt_fd_at_end(fd);
+                if (end < 0)
+                    return vt_error_set(err, errno, "cannot read input");
+                if (end)
+                    break;
                 return vt_error_set(err, 0, "input is larger than %zu bytes", max);
+            }
             cap = cap * 2 > max ? max : cap * 2;
             char *bigger = realloc(buf, cap + 1);
             if (bigger == NULL)
