@@ -12,6 +12,8 @@
 
 #include <json-c/json.h>
 
+#include "cleanup.h"
+
 const struct vt_qmp_peer_step vt_qmp_peer_step_capabilities = {"qmp_capabilities", NULL, false,
                                                                VT_QMP_PEER_RETURN_EMPTY, false};
 
@@ -190,6 +192,23 @@ void vt_qmp_peer_start(struct vt_qmp_peer *p, const char *greeting,
         int fd = accept4(p->listen_fd, NULL, NULL, SOCK_CLOEXEC);
         _exit(fd < 0 ? 1 : vt_peer_run(fd, p->fd_text, greeting, steps, n));
     }
+}
+
+void vt_qmp_peer_start_restore(struct vt_qmp_peer *p, const char *events)
+{
+    char incoming_reply[4096];
+    int n =
+        snprintf(incoming_reply, sizeof(incoming_reply), "%s%s", VT_QMP_PEER_RETURN_EMPTY, events);
+    assert_true(n > 0 && (size_t)n < sizeof(incoming_reply));
+    const struct vt_qmp_peer_step steps[] = {
+        vt_qmp_peer_step_capabilities,
+        {"migrate-set-capabilities", VT_QMP_PEER_INCOMING_CAPS, false, VT_QMP_PEER_RETURN_EMPTY,
+         false},
+        {"getfd", VT_QMP_PEER_GETFD, true, VT_QMP_PEER_RETURN_EMPTY, false},
+        {"migrate-incoming", VT_QMP_PEER_INCOMING, false, incoming_reply, false},
+    };
+    /* The child gets its copy of steps and incoming_reply at the fork. */
+    vt_qmp_peer_start(p, VT_QMP_PEER_GREETING, steps, VT_N_ELEMENTS(steps));
 }
 
 void vt_qmp_peer_assert_done(struct vt_qmp_peer *p)

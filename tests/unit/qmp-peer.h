@@ -29,6 +29,14 @@ struct vt_qmp_peer_step {
 /* The negotiation every client starts with (vt_qmp_open). */
 extern const struct vt_qmp_peer_step vt_qmp_peer_step_capabilities;
 
+/* What a clone's restore sends (lib/core/restore.c): x-ignore-shared must
+ * be set on the destination too, and events to wait for MIGRATION. */
+#define VT_QMP_PEER_INCOMING_CAPS                                                                  \
+    "{\"capabilities\": [{\"capability\": \"x-ignore-shared\", \"state\": true}, "                 \
+    "{\"capability\": \"events\", \"state\": true}]}"
+#define VT_QMP_PEER_GETFD "{\"fdname\": \"vt-state\"}"
+#define VT_QMP_PEER_INCOMING "{\"uri\": \"fd:vt-state\"}"
+
 struct vt_qmp_peer {
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     int listen_fd;
@@ -43,6 +51,10 @@ void vt_qmp_peer_listen(struct vt_qmp_peer *p, const char *path, const char *fd_
  * and plays the n steps, then stays silent until the client hangs up. */
 void vt_qmp_peer_start(struct vt_qmp_peer *p, const char *greeting,
                        const struct vt_qmp_peer_step *steps, size_t n);
+
+/* Starts the peer on a restore: capabilities, getfd with an fd holding
+ * fd_text, migrate-incoming, answered with `events` after its return. */
+void vt_qmp_peer_start_restore(struct vt_qmp_peer *p, const char *events);
 
 /* Waits for the peer and asserts that it saw every command it expected. */
 void vt_qmp_peer_assert_done(struct vt_qmp_peer *p);

@@ -203,19 +203,16 @@ static void execute_ok(struct vt_qmp *q, const char *command, const char *args, 
     assert_int_equal(rc, 0);
 }
 
-#define CAPS_ARGS                                                                                  \
-    "{\"capabilities\": [{\"capability\": \"x-ignore-shared\", \"state\": true}, "                 \
-    "{\"capability\": \"events\", \"state\": true}]}"
-
 /* The hook's sequence (DESIGN.md, flow 4), events after the return. */
 static void test_incoming_migration(void **state)
 {
     struct fixture *f = *state;
     const struct vt_qmp_peer_step steps[] = {
         vt_qmp_peer_step_capabilities,
-        {"migrate-set-capabilities", CAPS_ARGS, false, VT_QMP_PEER_RETURN_EMPTY, false},
-        {"getfd", "{\"fdname\": \"vt-state\"}", true, VT_QMP_PEER_RETURN_EMPTY, false},
-        {"migrate-incoming", "{\"uri\": \"fd:vt-state\"}", false,
+        {"migrate-set-capabilities", VT_QMP_PEER_INCOMING_CAPS, false, VT_QMP_PEER_RETURN_EMPTY,
+         false},
+        {"getfd", VT_QMP_PEER_GETFD, true, VT_QMP_PEER_RETURN_EMPTY, false},
+        {"migrate-incoming", VT_QMP_PEER_INCOMING, false,
          VT_QMP_PEER_MIGRATION("setup") VT_QMP_PEER_RETURN_EMPTY VT_QMP_PEER_MIGRATION("active")
              VT_QMP_PEER_MIGRATION("completed"),
          false},
@@ -225,9 +222,9 @@ static void test_incoming_migration(void **state)
     };
     vt_qmp_peer_start(&f->peer, VT_QMP_PEER_GREETING, steps, VT_TEST_N(steps));
     struct vt_qmp *q = open_ok(f);
-    execute_ok(q, "migrate-set-capabilities", CAPS_ARGS, -1, NULL);
-    execute_ok(q, "getfd", "{\"fdname\": \"vt-state\"}", f->state_fd, NULL);
-    execute_ok(q, "migrate-incoming", "{\"uri\": \"fd:vt-state\"}", -1, NULL);
+    execute_ok(q, "migrate-set-capabilities", VT_QMP_PEER_INCOMING_CAPS, -1, NULL);
+    execute_ok(q, "getfd", VT_QMP_PEER_GETFD, f->state_fd, NULL);
+    execute_ok(q, "migrate-incoming", VT_QMP_PEER_INCOMING, -1, NULL);
     vt_autoerror vt_error_t err = NULL;
     assert_int_equal(vt_qmp_wait_migration(q, vt_clock_ms() + 5000, &err), 0);
     json_object *ret = NULL, *status = NULL;
@@ -246,14 +243,14 @@ static void test_completed_before_return(void **state)
     struct fixture *f = *state;
     const struct vt_qmp_peer_step steps[] = {
         vt_qmp_peer_step_capabilities,
-        {"migrate-incoming", "{\"uri\": \"fd:vt-state\"}", false,
+        {"migrate-incoming", VT_QMP_PEER_INCOMING, false,
          VT_QMP_PEER_MIGRATION("setup") VT_QMP_PEER_MIGRATION("active")
              VT_QMP_PEER_MIGRATION("completed") VT_QMP_PEER_RETURN_EMPTY,
          false},
     };
     vt_qmp_peer_start(&f->peer, VT_QMP_PEER_GREETING, steps, VT_TEST_N(steps));
     struct vt_qmp *q = open_ok(f);
-    execute_ok(q, "migrate-incoming", "{\"uri\": \"fd:vt-state\"}", -1, NULL);
+    execute_ok(q, "migrate-incoming", VT_QMP_PEER_INCOMING, -1, NULL);
     int64_t start = vt_clock_ms();
     vt_autoerror vt_error_t err = NULL;
     assert_int_equal(vt_qmp_wait_migration(q, start + 3000, &err), 0);
@@ -267,13 +264,13 @@ static void test_migration_failed(void **state)
     struct fixture *f = *state;
     const struct vt_qmp_peer_step steps[] = {
         vt_qmp_peer_step_capabilities,
-        {"migrate-incoming", "{\"uri\": \"fd:vt-state\"}", false,
+        {"migrate-incoming", VT_QMP_PEER_INCOMING, false,
          VT_QMP_PEER_RETURN_EMPTY VT_QMP_PEER_MIGRATION("active") VT_QMP_PEER_MIGRATION("failed"),
          false},
     };
     vt_qmp_peer_start(&f->peer, VT_QMP_PEER_GREETING, steps, VT_TEST_N(steps));
     struct vt_qmp *q = open_ok(f);
-    execute_ok(q, "migrate-incoming", "{\"uri\": \"fd:vt-state\"}", -1, NULL);
+    execute_ok(q, "migrate-incoming", VT_QMP_PEER_INCOMING, -1, NULL);
     vt_autoerror vt_error_t err = NULL;
     assert_int_equal(vt_qmp_wait_migration(q, vt_clock_ms() + 5000, &err), -1);
     vt_test_assert_error(&err, "incoming migration failed");
@@ -408,12 +405,12 @@ static void test_migration_timeout(void **state)
     struct fixture *f = *state;
     const struct vt_qmp_peer_step steps[] = {
         vt_qmp_peer_step_capabilities,
-        {"migrate-incoming", "{\"uri\": \"fd:vt-state\"}", false,
+        {"migrate-incoming", VT_QMP_PEER_INCOMING, false,
          VT_QMP_PEER_RETURN_EMPTY VT_QMP_PEER_MIGRATION("active"), false},
     };
     vt_qmp_peer_start(&f->peer, VT_QMP_PEER_GREETING, steps, VT_TEST_N(steps));
     struct vt_qmp *q = open_ok(f);
-    execute_ok(q, "migrate-incoming", "{\"uri\": \"fd:vt-state\"}", -1, NULL);
+    execute_ok(q, "migrate-incoming", VT_QMP_PEER_INCOMING, -1, NULL);
     vt_autoerror vt_error_t err = NULL;
     int64_t start = vt_clock_ms();
     assert_int_equal(vt_qmp_wait_migration(q, start + 300, &err), -1);
