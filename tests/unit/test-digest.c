@@ -43,8 +43,7 @@ static void test_sha256_vectors(void **state)
                        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     assert_text_digest(VT_DIGEST_SHA256, "abc",
                        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    assert_text_digest(VT_DIGEST_SHA256,
-                       "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+    assert_text_digest(VT_DIGEST_SHA256, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
                        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
     /* A million 'a': more than one 64 KiB read. */
     size_t n = 1000000;
@@ -182,12 +181,9 @@ static void test_alg_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sha256_vectors),
-        cmocka_unit_test(test_fnv1a64_legacy_vectors),
-        FILE_TEST(test_file_digest),
-        FILE_TEST(test_read_error),
-        cmocka_unit_test(test_valid),
-        cmocka_unit_test(test_alg_names),
+        cmocka_unit_test(test_sha256_vectors), cmocka_unit_test(test_fnv1a64_legacy_vectors),
+        FILE_TEST(test_file_digest),           FILE_TEST(test_read_error),
+        cmocka_unit_test(test_valid),          cmocka_unit_test(test_alg_names),
     };
     return vt_test_run(tests);
 }
