@@ -36,18 +36,12 @@ static char *vt_create_abs(const char *path, const char *what, vt_error_t *err)
 static char *vt_create_from_kernel(const struct vt_cli *cli, const struct vt_create_args *a,
                                    vt_error_t *err)
 {
-    const char *datadir = getenv("VIRT_TEMPLATE_DATADIR");
-    vt_autofree char *base_path = NULL, *base = NULL, *log = NULL, *xml = NULL;
+    vt_autofree char *base = NULL, *xml = NULL;
     vt_autofree char *kernel = vt_create_abs(a->kernel, "kernel", err);
     vt_autofree char *initrd = kernel ? vt_create_abs(a->initrd, "initrd", err) : NULL;
-    if (initrd == NULL)
-        return NULL;
-    if (asprintf(&base_path, "%s/%s", datadir ? datadir : cli->dirs->data, VT_BASE_KERNEL) < 0 ||
-        asprintf(&log, "%s/%s-console.log", VT_CONSOLE_LOGDIR, a->name) < 0) {
-        vt_error_set(err, 0, "out of memory");
-        return NULL;
-    }
-    if (vt_file_read(base_path, VT_INPUT_MAX, &base, NULL, err) < 0)
+    vt_autofree char *base_path = initrd ? vt_path_base_xml(cli->dirs, VT_BASE_KERNEL, err) : NULL;
+    vt_autofree char *log = base_path ? vt_path_console_log(cli->dirs, a->name, err) : NULL;
+    if (log == NULL || vt_file_read(base_path, VT_INPUT_MAX, &base, NULL, err) < 0)
         return NULL;
     struct vt_xml_kernel_params p = {.name = a->name, .virt_type = a->virt_type,
                                      .kernel = kernel, .initrd = initrd, .cmdline = a->cmdline,
@@ -60,11 +54,10 @@ static char *vt_create_from_kernel(const struct vt_cli *cli, const struct vt_cre
 
 static char *vt_create_from_domain(struct vt_cli *cli, const char *name, vt_error_t *err)
 {
-    vt_autodomain virDomainPtr dom = virDomainLookupByName(cli->conn, name);
-    if (dom == NULL) {
-        vt_error_set(err, 0, "domain '%s' does not exist", name);
+    bool missing;
+    vt_autodomain virDomainPtr dom = vt_virt_domain_lookup(cli->conn, name, &missing, err);
+    if (dom == NULL)
         return NULL;
-    }
     char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
     if (xml == NULL)
         vt_error_set_virt(err, "cannot read the XML of domain '%s'", name);

@@ -12,35 +12,16 @@
 #include "qmp.h"
 
 /* x-ignore-shared must be set on the destination too: QEMU validates that
- * both sides agree (QEMU 7.2 has no -global for it, DESIGN.md). "events"
+ * both sides agree (QEMU 7.2 has no -global for it, docs/design.md). "events"
  * lets us wait for the MIGRATION event instead of polling. */
-static json_object *vt_restore_capabilities(void)
-{
-    static const char *const names[] = {"x-ignore-shared", "events"};
-    json_object *list = json_object_new_array();
-    for (size_t i = 0; i < VT_N_ELEMENTS(names); i++) {
-        json_object *cap = json_object_new_object();
-        json_object_object_add(cap, "capability", json_object_new_string(names[i]));
-        json_object_object_add(cap, "state", json_object_new_boolean(true));
-        json_object_array_add(list, cap);
-    }
-    json_object *args = json_object_new_object();
-    json_object_object_add(args, "capabilities", list);
-    return args;
-}
-
-static json_object *vt_json_args1(const char *key, const char *value)
-{
-    json_object *args = json_object_new_object();
-    json_object_object_add(args, key, json_object_new_string(value));
-    return args;
-}
+static const char *const vt_restore_capabilities[] = {"x-ignore-shared", "events"};
 
 static int vt_restore_run(struct vt_qmp *qmp, int state_fd, int64_t deadline, vt_error_t *err)
 {
-    json_object *caps = vt_restore_capabilities();
-    json_object *getfd = vt_json_args1("fdname", "vt-state");
-    json_object *incoming = vt_json_args1("uri", "fd:vt-state");
+    json_object *caps = vt_qmp_capabilities_args(vt_restore_capabilities,
+                                                 VT_N_ELEMENTS(vt_restore_capabilities), true);
+    json_object *getfd = vt_qmp_string_args("fdname", "vt-state");
+    json_object *incoming = vt_qmp_string_args("uri", "fd:vt-state");
     int rc = -1;
     if (vt_qmp_execute(qmp, "migrate-set-capabilities", caps, -1, deadline, NULL, err) == 0 &&
         vt_qmp_execute(qmp, "getfd", getfd, state_fd, deadline, NULL, err) == 0 &&

@@ -57,7 +57,7 @@ int vt_store_load(const struct vt_dirs *dirs, const char *name, struct vt_meta *
         return -1;
     vt_autofree char *text = NULL;
     if (vt_file_read(path, VT_META_MAX, &text, NULL, err) < 0) {
-        if ((*err)->errnum == ENOENT)
+        if (*err && (*err)->errnum == ENOENT)
             return vt_error_set(err, 0, "template '%s' does not exist", name);
         return -1;
     }
@@ -176,11 +176,6 @@ static bool vt_store_is_dir(DIR *d, const struct dirent *e)
     return fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int vt_strcmp_p(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int vt_store_list(const struct vt_dirs *dirs, char ***names, vt_error_t *err)
 {
     vt_autostrv char **list = calloc(1, sizeof(char *));
@@ -196,14 +191,14 @@ int vt_store_list(const struct vt_dirs *dirs, char ***names, vt_error_t *err)
         if (bigger == NULL || (bigger[n] = strdup(e->d_name)) == NULL) {
             list = bigger ? bigger : list;
             closedir(d);
-            return vt_error_set(err, ENOMEM, "cannot list templates");
+            return vt_error_nomem(err);
         }
         list = bigger;
         list[++n] = NULL;
     }
     if (d)
         closedir(d);
-    qsort(list, n, sizeof(char *), vt_strcmp_p);
+    vt_strv_sort(list, n);
     *names = vt_steal(list);
     return 0;
 }

@@ -94,6 +94,13 @@ int vt_template_delete(virConnectPtr conn, const struct vt_dirs *dirs, const cha
     return vt_store_remove(dirs, name, err);
 }
 
+const char *vt_template_info_state(const struct vt_template_info *info)
+{
+    if (info->meta.state == VT_TEMPLATE_BOOTING && !info->running)
+        return "stopped";
+    return vt_template_state_name(info->meta.state);
+}
+
 int vt_template_describe(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
                          struct vt_template_info *info, vt_error_t *err)
 {

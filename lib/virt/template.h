@@ -39,6 +39,10 @@ struct vt_template_info {
     unsigned clones;
 };
 
+/* The state a user sees: "booting", "saved", or "stopped" for a template
+ * that booted once and was never saved (only delete helps). */
+const char *vt_template_info_state(const struct vt_template_info *info);
+
 int vt_template_describe(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
                          struct vt_template_info *info, vt_error_t *err);
 

@@ -71,7 +71,7 @@ static int vt_xml_add_no_balloon(struct vt_xml *x, vt_error_t *err)
     xmlNodePtr devices = vt_xml_child(xmlDocGetRootElement(x->doc), "devices");
     xmlNodePtr balloon = devices ? xmlNewChild(devices, NULL, BAD_CAST "memballoon", NULL) : NULL;
     if (balloon == NULL || xmlSetProp(balloon, BAD_CAST "model", BAD_CAST "none") == NULL)
-        return vt_error_set(err, ENOMEM, "cannot edit XML");
+        return vt_error_nomem(err);
     return 0;
 }
 
