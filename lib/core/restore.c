@@ -12,7 +12,7 @@
 #include "qmp.h"
 
 /* x-ignore-shared must be set on the destination too: QEMU validates that
- * both sides agree (QEMU 7.2 has no -global for it, docs/design.md). "events"
+ * both sides agree (QEMU 7.2 has no -global for it: docs/design.md, Traps). "events"
  * lets us wait for the MIGRATION event instead of polling. */
 static const char *const vt_restore_capabilities[] = {"x-ignore-shared", "events"};
 

@@ -6,7 +6,7 @@
 #include "paths.h"
 
 /* Feeds clone `clone` the saved device state of template `meta` over the
- * clone's private QMP socket (DESIGN.md, flow 4), and waits, at most
+ * clone's private QMP socket (docs/design.md, Flows: start), and waits, at most
  * timeout_ms, for the incoming migration to complete. The state file must
  * match the size and digest in `meta`. */
 int vt_restore_clone(const struct vt_dirs *dirs, const struct vt_meta *meta, const char *clone,

@@ -1,4 +1,4 @@
-/* `save`: freeze a booted template (DESIGN.md, flow 2). The metadata switch
+/* `save`: freeze a booted template (docs/design.md, Flows: save). The metadata switch
  * to "saved" is the last step; every failure before it leaves the template
  * booting (resumed when possible) with no state file anyone would use. */
 #include <errno.h>

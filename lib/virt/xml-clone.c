@@ -1,5 +1,5 @@
 /* The clone side: the template's saved live XML becomes a clone's
- * persistent definition. Only what is per domain changes (DESIGN.md, flow 3). */
+ * persistent definition. Only what is per domain changes (docs/design.md, Flows: clone). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

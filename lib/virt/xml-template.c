@@ -42,7 +42,7 @@ struct vt_xml_refusal {
 };
 
 /* What the template cannot have: we own the guest RAM, and a balloon would
- * free pages the clones share (DESIGN.md). */
+ * free pages the clones share (docs/design.md, Flows: create). */
 static const struct vt_xml_refusal vt_template_refusals[] = {
     {"/domain/metadata/vt:template", "domain XML is already managed by virt-template"},
     {"/domain/memoryBacking/hugepages", "domain XML uses hugepages; templates need file-backed RAM"},

@@ -274,6 +274,8 @@ static const char *const vt_ram_mapping_options[] = {
     [VT_RAM_PRIVATE] = "share=off",
     [VT_RAM_PRIVATE_READONLY] = "share=off,readonly=on,rom=off",
 };
+_Static_assert(VT_N_ELEMENTS(vt_ram_mapping_options) == VT_RAM_MAPPING_LAST,
+               "vt_ram_mapping_options must cover enum vt_ram_mapping");
 
 int vt_xml_qemu_add_ram(xmlNodePtr cmdline, uint64_t bytes, const char *mem_path,
                         enum vt_ram_mapping mapping, vt_error_t *err)
@@ -283,8 +285,9 @@ int vt_xml_qemu_add_ram(xmlNodePtr cmdline, uint64_t bytes, const char *mem_path
                  (unsigned long long)bytes, mem_path, vt_ram_mapping_options[mapping]) < 0)
         return vt_error_nomem(err);
     /* A later -machine overrides libvirt's memory-backend=pc.ram; the unused
-     * pc.ram object costs nothing. store-global-state=off: see DESIGN.md, the
-     * clone would otherwise resume into "paused" after libvirt's early cont. */
+     * pc.ram object costs nothing. store-global-state=off: the clone would
+     * otherwise resume into "paused" after libvirt's early cont
+     * (docs/design.md, Traps: global state). */
     if (vt_xml_qemu_add_arg(cmdline, "-object", err) < 0 ||
         vt_xml_qemu_add_arg(cmdline, object, err) < 0 ||
         vt_xml_qemu_add_arg(cmdline, "-machine", err) < 0 ||
