@@ -35,6 +35,8 @@ static json_object *vt_info_json(const struct vt_template_info *info)
     json_object_object_add(o, "memory_bytes", json_object_new_int64((int64_t)info->meta.memory_bytes));
     json_object_object_add(o, "state_bytes", json_object_new_int64(info->state_size < 0 ? 0 : info->state_size));
     json_object_object_add(o, "clones", json_object_new_int((int)info->clones));
+    json_object_object_add(o, "memory_path", json_object_new_string(info->memory_path));
+    json_object_object_add(o, "memory_survives_reboot", json_object_new_boolean(!info->memory_volatile));
     json_object_object_add(o, "created_ms", json_object_new_int64(info->meta.created_ms));
     json_object_object_add(o, "boot_ms", json_object_new_int64(info->meta.boot_ms));
     json_object_object_add(o, "save_ms", json_object_new_int64(info->meta.save_ms));
@@ -49,6 +51,8 @@ static void vt_info_print(const struct vt_template_info *info)
     printf("%-16s %s\n", "Memory:", vt_cli_size(info->meta.memory_bytes, mem, sizeof(mem)));
     printf("%-16s %s\n", "State size:",
            info->state_size < 0 ? "-" : vt_cli_size((unsigned long long)info->state_size, state, sizeof(state)));
+    printf("%-16s %s%s\n", "Memory file:", info->memory_path,
+           info->memory_volatile ? " (tmpfs: lost at host reboot)" : "");
     printf("%-16s %u\n", "Clones:", info->clones);
     if (info->meta.boot_ms >= 0)
         printf("%-16s %.2f s\n", "Boot to ready:", (double)info->meta.boot_ms / 1000);
@@ -75,7 +79,7 @@ int vt_cmd_info(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
     } else {
         vt_info_print(&info);
     }
-    vt_meta_clear(&info.meta);
+    vt_template_info_clear(&info);
     return 0;
 }
 
@@ -113,7 +117,7 @@ int vt_cmd_list(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
             json_object_array_add(array, vt_info_json(&info));
         else
             vt_list_row(&info);
-        vt_meta_clear(&info.meta);
+        vt_template_info_clear(&info);
     }
     if (json) {
         printf("%s\n", json_object_to_json_string_ext(array, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -111,5 +112,18 @@ int vt_dir_ensure(const char *path, mode_t mode, uid_t uid, gid_t gid, vt_error_
     }
     if (fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0)
         return vt_error_set(err, errno, "cannot set owner and mode of '%s'", path);
+    return 0;
+}
+
+/* From linux/magic.h, which not every libc's headers include. */
+#define VT_TMPFS_MAGIC 0x01021994
+#define VT_RAMFS_MAGIC 0x858458f6
+
+int vt_fs_is_volatile(const char *path, bool *is_volatile, vt_error_t *err)
+{
+    struct statfs fs;
+    if (statfs(path, &fs) < 0)
+        return vt_error_set(err, errno, "cannot read the filesystem of '%s'", path);
+    *is_volatile = fs.f_type == VT_TMPFS_MAGIC || fs.f_type == (typeof(fs.f_type))VT_RAMFS_MAGIC;
     return 0;
 }

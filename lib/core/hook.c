@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -55,7 +56,8 @@ static int vt_hook_prepare_template(const struct vt_hook_call *call, vt_error_t 
 
 bool vt_hook_concerns(const struct vt_dirs *dirs, const char *xml)
 {
-    return strstr(xml, VT_XML_NS) != NULL || strstr(xml, dirs->mem) != NULL;
+    (void)dirs;
+    return strstr(xml, VT_XML_NS) != NULL || strstr(xml, "mem-path") != NULL;
 }
 
 struct vt_hook_sealed_check {
@@ -63,18 +65,40 @@ struct vt_hook_sealed_check {
     vt_error_t *err;
 };
 
-static int vt_hook_refuse_if_saved(const char *template_name, void *data)
+/* Is `target` the memory file of saved template `name`? By inode, so that
+ * no spelling of the path (symlinks, "//", another memory directory) hides
+ * it. */
+static bool vt_hook_is_saved_memory(const struct vt_dirs *dirs, const char *name,
+                                    const struct stat *target)
 {
-    struct vt_hook_sealed_check *c = data;
     struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
     vt_autoerror vt_error_t ignored = NULL;
-    if (vt_store_load(c->call->dirs, template_name, &meta, &ignored) < 0 ||
-        meta.state != VT_TEMPLATE_SAVED)
+    struct vt_dirs tdirs;
+    struct stat st;
+    if (vt_store_load(dirs, name, &meta, &ignored) < 0 || meta.state != VT_TEMPLATE_SAVED)
+        return false;
+    vt_store_template_dirs(dirs, &meta, &tdirs);
+    vt_autofree char *mem = vt_path_template(&tdirs, VT_PATH_MEM, name, &ignored);
+    return mem && stat(mem, &st) == 0 && st.st_dev == target->st_dev &&
+           st.st_ino == target->st_ino;
+}
+
+static int vt_hook_refuse_if_saved(const char *path, void *data)
+{
+    struct vt_hook_sealed_check *c = data;
+    vt_autostrv char **names = NULL;
+    vt_autoerror vt_error_t ignored = NULL;
+    struct stat target;
+    if (stat(path, &target) < 0 || vt_store_list(c->call->dirs, &names, &ignored) < 0)
         return 0;
-    return vt_error_set(c->err, 0,
-                        "domain '%s' would map the memory of saved template '%s' with share=on; "
-                        "that memory is sealed (define clones with virt-template clone)",
-                        c->call->domain, template_name);
+    for (char **n = names; *n; n++)
+        if (vt_hook_is_saved_memory(c->call->dirs, *n, &target))
+            return vt_error_set(c->err, 0,
+                                "domain '%s' would map the memory of saved template '%s' with "
+                                "share=on; that memory is sealed (define clones with "
+                                "virt-template clone)",
+                                c->call->domain, *n);
+    return 0;
 }
 
 static int vt_hook_prepare_role(const struct vt_hook_call *call, vt_error_t *err)
@@ -98,7 +122,7 @@ int vt_hook_prepare(const struct vt_hook_call *call, vt_error_t *err)
     /* Any domain, ours or not: writing the file would change what every
      * clone resumes into. */
     struct vt_hook_sealed_check check = {.call = call, .err = err};
-    return vt_xml_scan_shared_mappings(call->xml, call->dirs->mem, vt_hook_refuse_if_saved, &check);
+    return vt_xml_scan_shared_mappings(call->xml, vt_hook_refuse_if_saved, &check);
 }
 
 int vt_hook_started(const struct vt_hook_call *call, vt_error_t *err)
@@ -109,7 +133,7 @@ int vt_hook_started(const struct vt_hook_call *call, vt_error_t *err)
     if (vt_hook_clone_name(call, err) < 0 ||
         vt_store_load_saved(call->dirs, call->md.template_name, &meta, err) < 0)
         return -1;
-    return vt_restore_clone(call->dirs, &meta, call->domain, VT_HOOK_RESTORE_TIMEOUT_MS, err);
+    return vt_restore_clone(call->dirs, &meta, call->domain, VT_HOOK_RESTORE_TIMEOUT_MS, NULL, err);
 }
 
 int vt_hook_release(const struct vt_hook_call *call, vt_error_t *err)

@@ -86,9 +86,19 @@ int vt_store_load_saved(const struct vt_dirs *dirs, const char *name, struct vt_
     return 0;
 }
 
+void vt_store_template_dirs(const struct vt_dirs *dirs, const struct vt_meta *meta,
+                            struct vt_dirs *out)
+{
+    *out = *dirs;
+    if (meta->memory_dir)
+        out->mem = meta->memory_dir;
+}
+
 int vt_store_check_memory(const struct vt_dirs *dirs, const struct vt_meta *meta, vt_error_t *err)
 {
-    vt_autofree char *path = vt_path_template(dirs, VT_PATH_MEM, meta->name, err);
+    struct vt_dirs tdirs;
+    vt_store_template_dirs(dirs, meta, &tdirs);
+    vt_autofree char *path = vt_path_template(&tdirs, VT_PATH_MEM, meta->name, err);
     struct stat st;
     if (path == NULL)
         return -1;
@@ -121,25 +131,27 @@ bool vt_store_exists(const struct vt_dirs *dirs, const char *name)
     return path && lstat(path, &st) == 0;
 }
 
-int vt_store_create(const struct vt_dirs *dirs, const struct vt_meta *meta, vt_error_t *err)
+/* A memory directory the user chose is theirs: it must exist and let the
+ * QEMU user through, and we change nothing about it. The configured one is
+ * ours, made root's and 0711. */
+static int vt_store_check_memory_dir(const struct vt_dirs *dirs, const struct vt_meta *meta,
+                                     vt_error_t *err)
 {
-    vt_autofree char *store = vt_path_template(dirs, VT_PATH_STORE_DIR, meta->name, err);
-    vt_autofree char *mem = store ? vt_path_template(dirs, VT_PATH_MEM_DIR, meta->name, err) : NULL;
-    if (mem == NULL)
-        return -1;
-    if (mkdir(store, 0700) < 0) {
-        if (errno == EEXIST)
-            return vt_error_set(err, 0, "template '%s' already exists", meta->name);
-        return vt_error_set(err, errno, "cannot create '%s'", store);
-    }
-    /* QEMU (as the QEMU user) creates and maps the memory file in MEM/T. */
-    if (vt_dir_ensure(dirs->mem, 0711, 0, 0, err) < 0 ||
-        vt_dir_ensure(mem, 0700, meta->qemu_uid, meta->qemu_gid, err) < 0 ||
-        vt_store_save_meta(dirs, meta, err) < 0) {
-        vt_autoerror vt_error_t ignored = NULL;
-        vt_store_remove(dirs, meta->name, &ignored);
-        return -1;
-    }
+    struct stat st;
+    if (meta->memory_dir == NULL)
+        return vt_dir_ensure(dirs->mem, 0711, 0, 0, err);
+    if (!vt_meta_memory_dir_valid(meta->memory_dir))
+        return vt_error_set(err, 0, "memory directory '%s' must be an absolute path", meta->memory_dir);
+    if (stat(meta->memory_dir, &st) < 0)
+        return vt_error_set(err, errno, "memory directory '%s'", meta->memory_dir);
+    if (!S_ISDIR(st.st_mode))
+        return vt_error_set(err, 0, "memory directory '%s' is not a directory", meta->memory_dir);
+    bool reachable = (st.st_mode & S_IXOTH) ||
+                     (st.st_uid == meta->qemu_uid && (st.st_mode & S_IXUSR)) ||
+                     (st.st_gid == meta->qemu_gid && (st.st_mode & S_IXGRP));
+    if (!reachable)
+        return vt_error_set(err, 0, "memory directory '%s' is not reachable by the QEMU user (uid %u)",
+                            meta->memory_dir, (unsigned)meta->qemu_uid);
     return 0;
 }
 
@@ -155,16 +167,54 @@ static int vt_store_unlink(const struct vt_dirs *dirs, enum vt_path_kind kind, c
     return 0;
 }
 
-int vt_store_remove(const struct vt_dirs *dirs, const char *name, vt_error_t *err)
+/* Removes every file of T that the store knows, then its directories, with
+ * the memory in tdirs->mem. Metadata goes first: a template without it no
+ * longer loads, so an interrupted removal never leaves something usable
+ * (delete finishes it). */
+static int vt_store_remove_files(const struct vt_dirs *tdirs, const char *name, vt_error_t *err)
 {
-    /* Metadata goes first: a template without it no longer loads, so an
-     * interrupted removal never leaves something usable (delete finishes it). */
-    static const enum vt_path_kind order[] = {VT_PATH_META, VT_PATH_DEVICE_STATE, VT_PATH_XML,
-                                              VT_PATH_MEM, VT_PATH_MEM_DIR, VT_PATH_STORE_DIR};
+    static const enum vt_path_kind order[] = {VT_PATH_META, VT_PATH_MEM, VT_PATH_MEM_DIR,
+                                              VT_PATH_DEVICE_STATE, VT_PATH_XML,
+                                              VT_PATH_STORE_DIR};
     for (size_t i = 0; i < VT_N_ELEMENTS(order); i++)
-        if (vt_store_unlink(dirs, order[i], name, err) < 0)
+        if (vt_store_unlink(tdirs, order[i], name, err) < 0)
             return -1;
     return 0;
+}
+
+int vt_store_create(const struct vt_dirs *dirs, const struct vt_meta *meta, vt_error_t *err)
+{
+    struct vt_dirs tdirs;
+    vt_store_template_dirs(dirs, meta, &tdirs);
+    vt_autofree char *store = vt_path_template(dirs, VT_PATH_STORE_DIR, meta->name, err);
+    vt_autofree char *mem = store ? vt_path_template(&tdirs, VT_PATH_MEM_DIR, meta->name, err) : NULL;
+    if (mem == NULL || vt_store_check_memory_dir(dirs, meta, err) < 0)
+        return -1;
+    if (mkdir(store, 0700) < 0) {
+        if (errno == EEXIST)
+            return vt_error_set(err, 0, "template '%s' already exists", meta->name);
+        return vt_error_set(err, errno, "cannot create '%s'", store);
+    }
+    /* QEMU (as the QEMU user) creates and maps the memory file in MEM/T.
+     * A leftover MEM/T (no store directory: not a template) is reused. */
+    if (vt_dir_ensure(mem, 0700, meta->qemu_uid, meta->qemu_gid, err) < 0 ||
+        vt_store_save_meta(dirs, meta, err) < 0) {
+        vt_autoerror vt_error_t ignored = NULL;
+        vt_store_remove_files(&tdirs, meta->name, &ignored);
+        return -1;
+    }
+    return 0;
+}
+
+int vt_store_remove(const struct vt_dirs *dirs, const char *name, vt_error_t *err)
+{
+    /* The metadata says where the memory is: read it first. */
+    struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
+    vt_autoerror vt_error_t unreadable = NULL;
+    struct vt_dirs tdirs = *dirs;
+    if (vt_store_load(dirs, name, &meta, &unreadable) == 0)
+        vt_store_template_dirs(dirs, &meta, &tdirs);
+    return vt_store_remove_files(&tdirs, name, err);
 }
 
 /* Some filesystems leave d_type unknown: ask them then. */

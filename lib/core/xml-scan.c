@@ -15,7 +15,6 @@
 #include "names.h"
 #include "xml-scan.h"
 
-#define VT_SCAN_VALUE_MAX 128
 
 struct vt_scan_attr {
     const char *name;
@@ -227,20 +226,30 @@ static bool vt_scan_enclosing_value(const char *floor, const char *at, const cha
     return true;
 }
 
-/* The template name in "T/memory" at `name`, if that is what is there. */
-static bool vt_scan_memory_name(const char *name, char out[VT_SCAN_VALUE_MAX])
+/* The file path that follows a mem-path key at `key` (which points just
+ * after "mem-path"), in QEMU's key=value syntax (mem-path=PATH,...) or its
+ * JSON syntax as libvirt escapes it in an attribute (&quot;mem-path&quot;:
+ * &quot;PATH&quot;), up to `end`. Copied into out; false if none. */
+static bool vt_scan_mem_path(const char *key, const char *end, char out[VT_SCAN_ARG_MAX])
 {
-    size_t len = 0;
-    while (len < VT_SCAN_VALUE_MAX - 1 && name[len] && !strchr("/\"'&,", name[len]))
-        len++;
-    if (len == 0 || len == VT_SCAN_VALUE_MAX - 1 || strncmp(name + len, "/memory", 7) != 0)
-        return false;
-    memcpy(out, name, len);
-    out[len] = '\0';
-    vt_error_t ignored = NULL;
-    bool valid = vt_name_validate(out, "template", &ignored) == 0;
-    vt_error_free(&ignored);
-    return valid;
+    /* libvirt escapes every quote inside an attribute value as &quot;. */
+    static const char *const openers[] = {"=", "&quot;:&quot;", "&quot;: &quot;"};
+    for (size_t i = 0; i < sizeof(openers) / sizeof(openers[0]); i++) {
+        size_t olen = strlen(openers[i]);
+        if ((size_t)(end - key) <= olen || strncmp(key, openers[i], olen) != 0)
+            continue;
+        const char *path = key + olen;
+        char stop = i == 0 ? ',' : '&';
+        size_t len = 0;
+        while (path + len < end && path[len] != stop)
+            len++;
+        if (len == 0 || len >= VT_SCAN_ARG_MAX)
+            return false;
+        memcpy(out, path, len);
+        out[len] = '\0';
+        return true;
+    }
+    return false;
 }
 
 /* share=on in QEMU's key=value syntax, or "share": true in its JSON syntax
@@ -255,21 +264,21 @@ static bool vt_scan_value_shares(const char *start, const char *end)
     return false;
 }
 
-int vt_xml_scan_shared_mappings(const char *xml, const char *memdir,
-                                int (*found)(const char *template_name, void *data), void *data)
+int vt_xml_scan_shared_mappings(const char *xml, int (*found)(const char *path, void *data),
+                                void *data)
 {
-    size_t dir_len = strlen(memdir);
+    static const char key[] = "mem-path";
     /* Each byte is looked at a bounded number of times: no scan goes back
      * past the previous mention, and an examined value is skipped whole. */
     const char *floor = xml;
-    for (const char *p = xml; (p = strstr(p, memdir)) != NULL; floor = p) {
+    for (const char *p = xml; (p = strstr(p, key)) != NULL; floor = p) {
         const char *start, *end;
-        char template_name[VT_SCAN_VALUE_MAX];
+        char path[VT_SCAN_ARG_MAX];
         bool in_value = vt_scan_enclosing_value(floor, p, &start, &end);
-        if (in_value && p[dir_len] == '/' && vt_scan_memory_name(p + dir_len + 1, template_name) &&
-            vt_scan_value_shares(start, end) && found(template_name, data) < 0)
+        if (in_value && vt_scan_mem_path(p + sizeof(key) - 1, end, path) &&
+            vt_scan_value_shares(start, end) && found(path, data) < 0)
             return -1;
-        p = in_value ? end : p + dir_len;
+        p = in_value ? end : p + sizeof(key) - 1;
     }
     return 0;
 }

@@ -19,9 +19,11 @@ static char *vt_clone_xml_from(const struct vt_dirs *dirs, const struct vt_meta 
                                const char *live, const char *clone, vt_error_t *err)
 {
     char *xml = NULL;
+    struct vt_dirs tdirs;
+    vt_store_template_dirs(dirs, meta, &tdirs);
     enum vt_ram_mapping mapping = meta->readonly_mapping ? VT_RAM_PRIVATE_READONLY : VT_RAM_PRIVATE;
     if (vt_name_validate(clone, "clone", err) < 0 ||
-        vt_xml_make_clone(live, meta->name, clone, dirs, meta->memory_bytes, mapping, &xml, err) <
+        vt_xml_make_clone(live, meta->name, clone, &tdirs, meta->memory_bytes, mapping, &xml, err) <
             0)
         return NULL;
     return xml;

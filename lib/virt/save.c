@@ -220,6 +220,16 @@ static int vt_save_seal_path(const char *path, uid_t uid, gid_t gid, mode_t mode
     return 0;
 }
 
+/* The guest RAM on disk before the metadata says "saved": after a crash,
+ * clones must never resume onto pages the kernel had not written back. */
+static int vt_save_sync_memory(const char *path, vt_error_t *err)
+{
+    vt_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 || fsync(fd) < 0)
+        return vt_error_set(err, errno, "cannot write the memory file '%s' to disk", path);
+    return 0;
+}
+
 /* The least the memory file can have once saved. Its directory goes to root
  * (group: QEMU's, to reach the file): no QEMU can replace or remove the file.
  * The file: QEMU >= 8.2 clones open it read-only, so nobody may write it
@@ -230,13 +240,17 @@ static int vt_save_seal_path(const char *path, uid_t uid, gid_t gid, mode_t mode
 static int vt_save_seal_memory(const struct vt_dirs *dirs, const struct vt_meta *meta,
                                vt_error_t *err)
 {
-    vt_autofree char *dir = vt_path_template(dirs, VT_PATH_MEM_DIR, meta->name, err);
-    vt_autofree char *mem = dir ? vt_path_template(dirs, VT_PATH_MEM, meta->name, err) : NULL;
+    struct vt_dirs tdirs;
+    vt_store_template_dirs(dirs, meta, &tdirs);
+    vt_autofree char *dir = vt_path_template(&tdirs, VT_PATH_MEM_DIR, meta->name, err);
+    vt_autofree char *mem = dir ? vt_path_template(&tdirs, VT_PATH_MEM, meta->name, err) : NULL;
     if (mem == NULL)
         return -1;
     int rc = meta->readonly_mapping
                  ? vt_save_seal_path(mem, 0, meta->qemu_gid, 0440, err)
                  : vt_save_seal_path(mem, meta->qemu_uid, meta->qemu_gid, 0600, err);
+    if (rc == 0)
+        rc = vt_save_sync_memory(mem, err);
     if (rc < 0)
         return -1;
     return vt_save_seal_path(dir, 0, meta->qemu_gid, 0750, err);

@@ -53,7 +53,9 @@ int vt_stats_collect(virConnectPtr conn, const struct vt_dirs *dirs, const char 
     vt_autostrv char **clones = NULL;
     if (vt_store_load(dirs, name, &meta, err) < 0 || vt_virt_list_clones(conn, name, &clones, err) < 0)
         return -1;
-    vt_autofree char *mem_path = vt_path_template(dirs, VT_PATH_MEM, name, err);
+    struct vt_dirs tdirs;
+    vt_store_template_dirs(dirs, &meta, &tdirs);
+    vt_autofree char *mem_path = vt_path_template(&tdirs, VT_PATH_MEM, name, err);
     if (mem_path == NULL)
         return -1;
     if ((s->name = strdup(name)) == NULL)

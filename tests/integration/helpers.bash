@@ -31,7 +31,7 @@ domain_state() { virsh domstate "$1" 2>/dev/null | head -n 1; }
 # Everything virt-template and libvirt hold, to prove a failure left nothing.
 world_snapshot() {
 	virsh list --all --name | sed '/^$/d' | sort
-	ls -A "$VT_STATEDIR" "$VT_MEMDIR" 2>/dev/null | grep -v '^\.lock$' || true
+	ls -A "$VT_STATEDIR" "$VT_MEMDIR" 2>/dev/null | grep -v '^\.lock$\|^\.memory$' || true
 }
 
 # Runs "$@" expecting failure with exactly one line on stderr matching $1
