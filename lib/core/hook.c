@@ -11,6 +11,10 @@
 #include "names.h"
 #include "restore.h"
 #include "store.h"
+#include "xml-shape.h"
+
+#define VT_HOOK_PATH_MAX 4096
+#define VT_HOOK_XML_MAX (16 * 1024 * 1024)
 
 static int vt_hook_clone_name(const struct vt_hook_call *call, vt_error_t *err)
 {
@@ -27,6 +31,51 @@ static int vt_hook_remove_socket(const struct vt_hook_call *call, vt_error_t *er
     return 0;
 }
 
+/* A clone's private monitor and RAM are named after it and its template:
+ * a domain copied from a clone (virt-clone, dumpxml | define) still names
+ * the original's, and two QEMUs must never share one socket. */
+static int vt_hook_check_identity(const struct vt_hook_call *call, const struct vt_meta *meta,
+                                  vt_error_t *err)
+{
+    char socket[VT_HOOK_PATH_MAX];
+    vt_autofree char *own = vt_path_clone_qmp(call->dirs, call->domain, err);
+    if (own == NULL)
+        return -1;
+    if (!vt_xml_scan_arg(call->xml, "socket,id=vt-qmp,path=", socket, sizeof(socket)))
+        return vt_error_set(err, 0,
+                            "domain '%s' has lost its virt-template monitor (qemu:commandline); "
+                            "make clones with 'virt-template clone %s NAME'",
+                            call->domain, meta->name);
+    if (strcmp(socket, own) != 0)
+        return vt_error_set(err, 0,
+                            "domain '%s' is a copy of another clone (its monitor is '%s'); "
+                            "make clones with 'virt-template clone %s %s'",
+                            call->domain, socket, meta->name, call->domain);
+    return 0;
+}
+
+/* The saved device state loads only into the hardware it was saved from:
+ * refuse an edit (virsh edit, attach-device --config) with one line naming
+ * it, rather than let QEMU fail the incoming migration. */
+static int vt_hook_check_shape(const struct vt_hook_call *call, const struct vt_meta *meta,
+                               vt_error_t *err)
+{
+    __attribute__((cleanup(vt_domain_shape_clear))) struct vt_domain_shape clone = {0}, saved = {0};
+    vt_autofree char *path = vt_path_template(call->dirs, VT_PATH_XML, meta->name, err);
+    vt_autofree char *xml = NULL;
+    char diff[VT_SHAPE_DEVICE + 128];
+    if (path == NULL || vt_file_read(path, VT_HOOK_XML_MAX, &xml, NULL, err) < 0 ||
+        vt_xml_scan_shape(xml, &saved, err) < 0 || vt_xml_scan_shape(call->xml, &clone, err) < 0)
+        return -1;
+    vt_domain_shape_diff(&clone, &saved, diff, sizeof(diff));
+    if (*diff)
+        return vt_error_set(err, 0,
+                            "clone '%s' no longer matches template '%s': %s; a clone keeps its "
+                            "template's hardware",
+                            call->domain, meta->name, diff);
+    return 0;
+}
+
 static int vt_hook_prepare_clone(const struct vt_hook_call *call, vt_error_t *err)
 {
     struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
@@ -35,6 +84,8 @@ static int vt_hook_prepare_clone(const struct vt_hook_call *call, vt_error_t *er
     if (vt_store_load_saved(call->dirs, call->md.template_name, &meta, err) < 0 ||
         vt_store_check_memory(call->dirs, &meta, err) < 0)
         return vt_error_prefix(err, "cannot start clone '%s'", call->domain);
+    if (vt_hook_check_identity(call, &meta, err) < 0 || vt_hook_check_shape(call, &meta, err) < 0)
+        return -1;
     /* QEMU, as its own user, creates the clone's QMP socket here. */
     if (vt_dir_ensure(call->dirs->run, 0700, meta.qemu_uid, meta.qemu_gid, err) < 0)
         return -1;
