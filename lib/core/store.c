@@ -131,6 +131,37 @@ bool vt_store_exists(const struct vt_dirs *dirs, const char *name)
     return path && lstat(path, &st) == 0;
 }
 
+/* Can the QEMU user of meta enter directory st? (Its supplementary groups
+ * are not looked at: a directory open to the QEMU group or to all passes.) */
+static bool vt_store_qemu_can_enter(const struct stat *st, const struct vt_meta *meta)
+{
+    return (st->st_mode & S_IXOTH) || (st->st_uid == meta->qemu_uid && (st->st_mode & S_IXUSR)) ||
+           (st->st_gid == meta->qemu_gid && (st->st_mode & S_IXGRP));
+}
+
+/* Every directory from / down to dir must let the QEMU user through. */
+static int vt_store_check_reachable(const char *dir, const struct vt_meta *meta, vt_error_t *err)
+{
+    vt_autofree char *prefix = strdup(dir);
+    if (prefix == NULL)
+        return vt_error_nomem(err);
+    for (char *slash = prefix;; slash++) {
+        slash = strchr(slash, '/');
+        if (slash)
+            *slash = '\0';
+        struct stat st;
+        const char *here = *prefix ? prefix : "/";
+        if (stat(here, &st) == 0 && !vt_store_qemu_can_enter(&st, meta))
+            return vt_error_set(err, 0,
+                                "memory directory '%s' is not reachable by the QEMU user (uid %u): "
+                                "'%s' is closed to it",
+                                dir, (unsigned)meta->qemu_uid, here);
+        if (slash == NULL)
+            return 0;
+        *slash = '/';
+    }
+}
+
 /* A memory directory the user chose is theirs: it must exist and let the
  * QEMU user through, and we change nothing about it. The configured one is
  * ours, made root's and 0711. */
@@ -146,13 +177,7 @@ static int vt_store_check_memory_dir(const struct vt_dirs *dirs, const struct vt
         return vt_error_set(err, errno, "memory directory '%s'", meta->memory_dir);
     if (!S_ISDIR(st.st_mode))
         return vt_error_set(err, 0, "memory directory '%s' is not a directory", meta->memory_dir);
-    bool reachable = (st.st_mode & S_IXOTH) ||
-                     (st.st_uid == meta->qemu_uid && (st.st_mode & S_IXUSR)) ||
-                     (st.st_gid == meta->qemu_gid && (st.st_mode & S_IXGRP));
-    if (!reachable)
-        return vt_error_set(err, 0, "memory directory '%s' is not reachable by the QEMU user (uid %u)",
-                            meta->memory_dir, (unsigned)meta->qemu_uid);
-    return 0;
+    return vt_store_check_reachable(meta->memory_dir, meta, err);
 }
 
 static int vt_store_unlink(const struct vt_dirs *dirs, enum vt_path_kind kind, const char *name,
