@@ -74,7 +74,7 @@ int vt_cmd_info(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
         return -1;
     if (json) {
         json_object *o = vt_info_json(&info);
-        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+        printf("%s\n", json_object_to_json_string_ext(o, VT_CLI_JSON_FLAGS));
         json_object_put(o);
     } else {
         vt_info_print(&info);
@@ -120,7 +120,7 @@ int vt_cmd_list(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
         vt_template_info_clear(&info);
     }
     if (json) {
-        printf("%s\n", json_object_to_json_string_ext(array, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+        printf("%s\n", json_object_to_json_string_ext(array, VT_CLI_JSON_FLAGS));
         json_object_put(array);
     }
     return 0;

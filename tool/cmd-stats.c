@@ -105,7 +105,7 @@ int vt_cmd_stats(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
     for (char **n = names; rc == 0 && *n; n++)
         rc = vt_stats_one(cli, *n, array, err);
     if (rc == 0 && array)
-        printf("%s\n", json_object_to_json_string_ext(array, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+        printf("%s\n", json_object_to_json_string_ext(array, VT_CLI_JSON_FLAGS));
     json_object_put(array);
     return rc;
 }

@@ -176,6 +176,19 @@ int vt_hook_prepare(const struct vt_hook_call *call, vt_error_t *err)
     return vt_xml_scan_shared_mappings(call->xml, vt_hook_refuse_if_saved, &check);
 }
 
+int vt_hook_migrate(const struct vt_hook_call *call, vt_error_t *err)
+{
+    struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
+    if (call->md.role != VT_ROLE_CLONE)
+        return 0;
+    if (vt_hook_clone_name(call, err) < 0)
+        return -1;
+    if (vt_store_load_saved(call->dirs, call->md.template_name, &meta, err) < 0 ||
+        vt_store_check_memory(call->dirs, &meta, err) < 0)
+        return vt_error_prefix(err, "cannot migrate clone '%s' to this host", call->domain);
+    return 0;
+}
+
 int vt_hook_started(const struct vt_hook_call *call, vt_error_t *err)
 {
     struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};

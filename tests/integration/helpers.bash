@@ -16,6 +16,14 @@ make_template() {
 		--virt-type "$VT_VIRT_TYPE" --memory 256 --wait-console "$VT_READY" --timeout 120 "$@"
 }
 
+# The bundled guest as a plain domain XML (no virt-template involved).
+plain_xml() {
+	sed -e "s|<name>template</name>|<name>$1</name>|" -e "s|type='kvm'|type='$VT_VIRT_TYPE'|" \
+		-e "s|/boot/vmlinuz|$VT_GUEST_kernel|" -e "s|/boot/initrd.img|$VT_GUEST_initrd|" \
+		-e "s|console=ttyS0|console=ttyS0 quiet panic=-1|" \
+		-e "s|template-console.log|$1-console.log|" "$VIRT_TEMPLATE_DATADIR/kernel-initrd.xml"
+}
+
 # Waits until file $1 matches extended regex $2, at most $3 seconds.
 wait_for_file_match() {
 	local file=$1 re=$2 left=$(($3 * 10))

@@ -67,8 +67,7 @@ token_of_ticks() { grep -o 'VT-TICK [0-9]* [0-9a-f]*' "$1" | cut -d' ' -f3; }
 	last=$(last_tick "$(console_log ms-1)")
 	virsh -q managedsave ms-1
 	timeout "$START_TIMEOUT" virsh -q start ms-1
-	assert_resumed_own_state ms-1 "$(last_tick "$(console_log ms-1)")"
-	[ "$last" -gt 0 ]
+	assert_resumed_own_state ms-1 "$last"
 }
 
 @test "destroy after a managed-save resume returns the clone to the template point" {
@@ -178,30 +177,64 @@ expect_start_refused_with() {
 	virsh -q destroy orig-1
 }
 
-@test "virsh reset of a clone reboots it as an ordinary domain: a fresh boot of the template's kernel" {
-	virt-template -q clone "$T" rs-1
-	start_clone rs-1
-	local mem_sha
-	mem_sha=$(sha256sum <"$VT_MEMDIR/$T/memory")
-	virsh -q reset rs-1
-	wait_for_file_match "$(console_log rs-1)" "VT-BOOT" 60
-	wait_for_file_match "$(console_log rs-1)" "VT-READY" 60
-	[ "$(domain_state rs-1)" = "running" ]
-	# A new boot: a new token, and the template's memory is untouched.
-	local new
-	new=$(token_of "$(console_log rs-1)")
-	[ -n "$new" ] && [ "$new" != "$TOKEN" ]
-	[ "$(sha256sum <"$VT_MEMDIR/$T/memory")" = "$mem_sha" ]
-	virsh -q destroy rs-1
+# Template $1 of the bundled guest whose domain restarts on a guest reboot
+# (the bundled base destroys it).
+make_restarting_template() {
+	plain_xml "$1" | sed "s|<on_reboot>destroy</on_reboot>|<on_reboot>restart</on_reboot>|" \
+		>"$BATS_TEST_TMPDIR/$1.xml"
+	virt-template -q create "$1" --xml "$BATS_TEST_TMPDIR/$1.xml" --wait-console "$VT_READY" \
+		--timeout 120
 }
 
-@test "a guest reboot of a clone follows the domain's on_reboot, as for any domain" {
-	# The bundled base says on_reboot=destroy: the clone stops, and its next
-	# start is at the template point again.
+# Clone $1 boots afresh in place: the template's kernel boots again (a new
+# token), the domain keeps running, and the template's memory is untouched.
+assert_rebooted_in_place() {
+	wait_for_file_match "$(console_log "$1")" "VT-BOOT" 60
+	wait_for_file_match "$(console_log "$1")" "VT-READY" 60
+	[ "$(domain_state "$1")" = "running" ]
+	local new
+	new=$(token_of "$(console_log "$1")")
+	[ -n "$new" ] && [ "$new" != "$2" ]
+}
+
+@test "virsh reset and a guest reboot of a clone reboot it in place, a fresh boot of the template's kernel" {
+	make_restarting_template rr
+	local token mem_sha
+	token=$(token_of "$(console_log rr)")
+	mem_sha=$(sha256sum <"$VT_MEMDIR/rr/memory")
+	virt-template -q clone rr rr-1 rr-2
+	for c in rr-1 rr-2; do
+		timeout "$START_TIMEOUT" virsh -q start "$c"
+		wait_for_file_match "$(console_log "$c")" "VT-TICK [0-9]+ $token" 30
+	done
+	virsh -q reset rr-1
+	assert_rebooted_in_place rr-1 "$token"
+	guest_command rr-2 reboot
+	wait_for_file_match "$(console_log rr-2)" VT-REBOOTING 30
+	assert_rebooted_in_place rr-2 "$token"
+	[ "$(sha256sum <"$VT_MEMDIR/rr/memory")" = "$mem_sha" ]
+	# A fresh start after that is at the template point again.
+	virsh -q destroy rr-1
+	: >"$(console_log rr-1)"
+	timeout "$START_TIMEOUT" virsh -q start rr-1
+	wait_for_file_match "$(console_log rr-1)" "VT-TICK [0-9]+ $token" 30
+	run ! grep -q VT-BOOT "$(console_log rr-1)"
+	virt-template -q delete --force rr
+}
+
+@test "with on_reboot=destroy (the bundled base) a guest reboot or virsh reset stops the clone, as for any domain" {
 	virt-template -q clone "$T" rb-1
 	start_clone rb-1
-	guest_command rb-1 "reboot -f"
+	guest_command rb-1 reboot
+	wait_for_file_match "$(console_log rb-1)" VT-REBOOTING 30
 	local i
+	for i in $(seq 300); do
+		[ "$(domain_state rb-1)" = "shut off" ] && break
+		sleep 0.1
+	done
+	[ "$(domain_state rb-1)" = "shut off" ]
+	start_clone rb-1
+	virsh -q reset rb-1
 	for i in $(seq 300); do
 		[ "$(domain_state rb-1)" = "shut off" ] && break
 		sleep 0.1
