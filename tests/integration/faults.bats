@@ -28,7 +28,9 @@ teardown() {
 	grep -q "^virt-template: error: template 'killed': the domain stopped before its console matched" "$BATS_TEST_TMPDIR/err"
 	grep -q '"state": *"booting"' "$VT_STATEDIR/killed/meta.json"
 	[ ! -e "$VT_STATEDIR/killed/state" ]
-	ls "$VT_STATEDIR/killed" | grep -qv tmp
+	# What create wrote and nothing else: save got no further than its wait
+	# (no domain.xml, no state, no temporary file).
+	[ "$(store_files killed)" = meta.json ]
 	run virt-template info killed
 	echo "$output" | grep -Eq '^State: +stopped$'
 	# The way forward the error names: save says so, delete cleans up.
@@ -51,7 +53,7 @@ teardown() {
 	[[ "$stderr" == "virt-template: error: saving the device state failed: "*"No space left on device"* ]]
 	# Nothing that looks like a saved state, and the metadata says booting.
 	[ ! -e "$VT_STATEDIR/full/state" ]
-	[ -z "$(ls "$VT_STATEDIR/full" | grep tmp)" ]
+	[ "$(store_files full)" = meta.json ]
 	grep -q '"state": *"booting"' "$VT_STATEDIR/full/meta.json"
 	# The guest goes on, so a retry with room succeeds.
 	[ "$(domain_state full)" = "running" ]

@@ -28,6 +28,10 @@ wait_for_file_match() {
 
 domain_state() { virsh domstate "$1" 2>/dev/null | head -n 1; }
 
+# The names in template $1's store directory, sorted, on one line: tests
+# compare it with exactly what should be there.
+store_files() { find "$VT_STATEDIR/$1" -mindepth 1 -printf '%f\n' | sort | paste -sd ' '; }
+
 # Everything virt-template and libvirt hold, to prove a failure left nothing.
 world_snapshot() {
 	virsh list --all --name | sed '/^$/d' | sort

@@ -78,7 +78,7 @@ setup_file() {
 		wait_for_file_match "$log" "VT-TICK [0-9]+ $token" 30
 		# The counter continues from the template's value; no second boot.
 		[ "$(first_tick "$log")" -eq $((${last:-0} + 1)) ]
-		! grep -q 'VT-BOOT\|VT-READY' "$log"
+		run ! grep -q 'VT-BOOT\|VT-READY' "$log"
 	done
 	virsh domstate life-a --reason | grep -q 'running (booted)'
 }
@@ -102,7 +102,7 @@ setup_file() {
 	timeout "$START_TIMEOUT" virsh start life-a
 	wait_for_file_match "$log" "VT-TICK [0-9]+ $token" 30
 	[ "$(first_tick "$log")" -eq $(($(last_tick "$(console_log "$T")") + 1)) ]
-	! grep -q VT-BOOT "$log"
+	run ! grep -q VT-BOOT "$log"
 }
 
 @test "the saved memory file is sealed, and each clone's QEMU holds it as its QEMU version allows" {
