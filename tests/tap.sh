@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # TAP helpers for the test scripts make check runs; sourced, not run.
 # automake's TAP driver counts exit 77 as an error: a skip is a "1..0"
 # plan with the reason, and exit 0.

@@ -5,6 +5,7 @@ load helpers
 
 # Creates template $1 without waiting, so the test can interfere.
 boot_template() {
+	# shellcheck disable=SC2154 # run.sh exports VT_GUEST_* (build-guest.sh --print-paths)
 	virt-template -q create "$1" --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" \
 		--virt-type "$VT_VIRT_TYPE" --memory 256
 }
@@ -35,6 +36,7 @@ teardown() {
 	echo "$output" | grep -Eq '^State: +stopped$'
 	# The way forward the error names: save says so, delete cleans up.
 	run --separate-stderr virt-template save killed
+	# shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr
 	[ "$stderr" = "virt-template: error: template 'killed' is not running; delete it and create it again" ]
 	virt-template -q delete killed
 	make_template killed
@@ -69,10 +71,10 @@ teardown() {
 	make_template slow
 	virt-template -q clone slow slow-c
 	timeout 120 virsh start slow-c 2>"$BATS_TEST_TMPDIR/err" &
-	local start=$! sock=$VT_RUNDIR/slow-c.qmp i
+	local start=$! sock=$VT_RUNDIR/slow-c.qmp
 	# QEMU's monitor serves one client at a time: take it before the hook
 	# does (libvirt probes the guest CPU for ~0.3 s first), and hold it.
-	for i in $(seq 1000); do [ -S "$sock" ] && break; sleep 0.01; done
+	for _ in $(seq 1000); do [ -S "$sock" ] && break; sleep 0.01; done
 	sleep 60 | socat -u UNIX-CONNECT:"$sock" - >/dev/null 2>&1 &
 	local holder=$!
 	local rc=0 t0=$SECONDS

@@ -2,7 +2,9 @@
 bats_require_minimum_version 1.5.0
 
 : "${VT_GUEST_kernel:?run through tests/integration/run.sh}"
+: "${VT_GUEST_initrd:?run through tests/integration/run.sh}"
 VT_READY='VT-READY'
+# shellcheck disable=SC2034 # for the .bats files
 START_TIMEOUT=60
 
 # The guest's console log of domain $1.
@@ -35,11 +37,12 @@ store_files() { find "$VT_STATEDIR/$1" -mindepth 1 -printf '%f\n' | sort | paste
 # Everything virt-template and libvirt hold, to prove a failure left nothing.
 world_snapshot() {
 	virsh list --all --name | sed '/^$/d' | sort
-	ls -A "$VT_STATEDIR" "$VT_MEMDIR" 2>/dev/null | grep -v '^\.lock$' || true
+	ls -A -I .lock "$VT_STATEDIR" "$VT_MEMDIR" 2>/dev/null || true
 }
 
 # Runs "$@" expecting failure with exactly one line on stderr matching $1
 # (extended regex), and nothing changed in libvirt or the store.
+# shellcheck disable=SC2154 # bats' run sets $status and $stderr
 expect_clean_failure() {
 	local re=$1
 	shift

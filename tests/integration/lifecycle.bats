@@ -51,8 +51,10 @@ setup_file() {
 }
 
 @test "clone defines three persistent domains" {
+	# shellcheck disable=SC2086 # $CLONES is a list of names
 	run virt-template -q clone "$T" $CLONES
 	[ "$status" -eq 0 ]
+	# shellcheck disable=SC2086 # $CLONES is a list of names
 	[ "$output" = "$(printf '%s\n' $CLONES)" ]
 	for c in $CLONES; do
 		[ "$(domain_state "$c")" = "shut off" ]
@@ -146,6 +148,7 @@ setup_file() {
 @test "delete refuses while clones exist" {
 	run --separate-stderr virt-template delete "$T"
 	[ "$status" -eq 1 ]
+	# shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr
 	[[ "$stderr" == "virt-template: error: template '$T' has 3 clone(s) defined; use --force"* ]]
 	[ -f "$VT_STATEDIR/$T/state" ]
 	[ "$(domain_state life-b)" = "shut off" ]

@@ -18,8 +18,9 @@ command -v bats >/dev/null || tap_skip "bats is not installed"
 for v in VT_STATEDIR VT_MEMDIR VT_RUNDIR VT_CONSOLE_LOGDIR; do
 	[ -n "${!v:-}" ] || { echo "run.sh: $v is not set (run through make check)" >&2; exit 99; }
 done
-[ -x "$VT_BUILDDIR/virt-template" ] && [ -x "$VT_BUILDDIR/virt-template-hook" ] ||
-	{ echo "run.sh: build virt-template first" >&2; exit 99; }
+for p in virt-template virt-template-hook; do
+	[ -x "$VT_BUILDDIR/$p" ] || { echo "run.sh: build virt-template first (no $VT_BUILDDIR/$p)" >&2; exit 99; }
+done
 
 "$VT_SRCDIR/tests/guest/build-guest.sh"
 eval "$("$VT_SRCDIR/tests/guest/build-guest.sh" --print-paths | sed 's/^/export VT_GUEST_/')"
