@@ -24,6 +24,7 @@ KEYS=(cold_ready_ms libvirt_save_ms libvirt_save_bytes libvirt_restore_ms libvir
 	storm_p2_clone_first_fifth_ms storm_p2_clone_last_fifth_ms storm_p2_running_clones_cpu_pct
 	storm_p2_create_paused_first_fifth_ms storm_p2_create_paused_last_fifth_ms)
 
+tap_skip_in_distcheck "the benchmark smoke needs root, a private libvirtd and minutes"
 [ "$(id -u)" = 0 ] || tap_skip "the benchmark smoke needs root (a private libvirtd)"
 
 out=$(mktemp -d /tmp/vt-bench-smoke.XXXXXX)

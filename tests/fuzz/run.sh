@@ -32,6 +32,7 @@ declare -A pkg_modules=([xml-scan]=libxml-2.0 [qmp]=json-c [meta]=json-c)
 # shellcheck source=tests/tap.sh
 . "$here/../tap.sh"
 die() { echo "Bail out! $*"; exit 99; }
+tap_skip_in_distcheck "fuzzing needs clang and minutes"
 
 [[ $seconds =~ ^[1-9][0-9]*$ ]] || die "run.sh: SECONDS must be a positive integer, not '$seconds'"
 [ -f "$VT_BUILDDIR/config.h" ] ||

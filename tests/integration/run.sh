@@ -13,6 +13,7 @@ export VT_SRCDIR VT_BUILDDIR
 
 # shellcheck source=tests/tap.sh
 . "$VT_SRCDIR/tests/tap.sh"
+tap_skip_in_distcheck "the integration tests need root and a private libvirtd"
 [ "$(id -u)" = 0 ] || tap_skip "integration tests need root (a private libvirtd)"
 command -v bats >/dev/null || tap_skip "bats is not installed"
 for v in VT_STATEDIR VT_MEMDIR VT_RUNDIR VT_CONSOLE_LOGDIR; do
