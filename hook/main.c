@@ -63,7 +63,7 @@ int main(int argc, char **argv)
         return 0;
     vt_autoerror vt_error_t err = NULL;
     if (vt_hook_run(h, argv[1], &err) < 0) {
-        fprintf(stderr, "virt-template: %s\n", err->msg);
+        fprintf(stderr, "virt-template: %s\n", err ? err->msg : "unknown error");
         return 1;
     }
     return 0;

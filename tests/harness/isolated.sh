@@ -13,7 +13,9 @@
 #
 # Environment read:
 #   VT_STATEDIR VT_MEMDIR VT_RUNDIR  product directories to replace by fresh,
-#                empty ones (tmpfs), e.g. /var/lib/virt-template
+#                empty ones, e.g. /var/lib/virt-template: the store and the
+#                memory directory on disk (scratch directories, as on a host:
+#                they survive a simulated reboot), the run directory on tmpfs
 #   VT_LIBVIRTD_LOG_FILTERS  libvirtd log_filters (default: see LOG_FILTERS)
 #   VT_ISOLATED_CGROUPS=1  let libvirtd use cgroups (default: off, see below)
 #   VT_CACHE_DIR  QEMU capabilities found by libvirtd are kept in
@@ -135,10 +137,25 @@ setup_mounts() {
 		copy_skeleton "$d" "$SCRATCH$d"
 		mount_over "$SCRATCH$d" "$d"
 	done
-	for v in VT_STATEDIR VT_MEMDIR VT_RUNDIR; do
-		[ -z "${!v:-}" ] || mount_over tmpfs "${!v}"
-	done
+	product_dirs
 	seed_caps
+}
+
+# Fresh product directories: the store and memory on disk, the run
+# directory on tmpfs, as /run is. A memory directory inside the store is
+# already fresh.
+product_dirs() {
+	local v
+	for v in VT_STATEDIR VT_MEMDIR; do
+		[ -n "${!v:-}" ] || continue
+		if [ "$v" = VT_MEMDIR ] && [ -n "${VT_STATEDIR:-}" ] &&
+			[[ $VT_MEMDIR == "$VT_STATEDIR"/* ]]; then
+			continue
+		fi
+		mkdir -p "$SCRATCH/product/$v"
+		mount_over "$SCRATCH/product/$v" "${!v}"
+	done
+	[ -z "${VT_RUNDIR:-}" ] || mount_over tmpfs "$VT_RUNDIR"
 }
 
 # libvirt revalidates cached capabilities itself (QEMU binary and libvirtd

@@ -2,8 +2,7 @@
 # either running the template's guest or shut off, and can be started again.
 
 load helpers
-
-LIBVIRTD_PID() { cat "$VT_ISOLATED_SCRATCH/libvirtd.pid"; }
+load daemon
 
 # A domain libvirt is launching, whose saved status has no QEMU pid yet.
 in_launch_window() { grep -qs "<domstatus [^>]*pid='0'" /run/libvirt/qemu/*.xml; }
@@ -28,18 +27,6 @@ kill_libvirtd() {
 		sleep 0.01
 	done
 	echo "libvirtd stayed in its launch window for 5 s" >&2
-	return 1
-}
-
-# Starts libvirtd again as the harness did (same config, log and pid file).
-start_libvirtd() {
-	# Not on bats's fd 3: a daemon holding it would keep bats waiting.
-	libvirtd -d -p "$VT_ISOLATED_SCRATCH/libvirtd.pid" 3>&-
-	for _ in $(seq 150); do
-		virsh -q version >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	echo "libvirtd did not come back" >&2
 	return 1
 }
 

@@ -392,7 +392,7 @@ static void execute_ok(struct vt_qmp *q, const char *command, const char *args, 
 
 static const struct step step_capabilities = {"qmp_capabilities", NULL, false, RETURN_EMPTY, false};
 
-/* The hook's sequence (DESIGN.md, flow 4), events after the return. */
+/* The hook's sequence (docs/design.md, Flows: start), events after the return. */
 static void test_incoming_migration(void **state)
 {
     struct fixture *f = *state;
