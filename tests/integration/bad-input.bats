@@ -24,6 +24,7 @@ teardown_file() {
 }
 
 @test "clone of an unsaved template" {
+	# shellcheck disable=SC2154 # run.sh exports VT_GUEST_* (build-guest.sh --print-paths)
 	virt-template -q create unsaved --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" --virt-type "$VT_VIRT_TYPE"
 	expect_clean_failure "template 'unsaved' is not saved yet" virt-template clone unsaved c1
 	virt-template -q delete --force unsaved

@@ -5,8 +5,7 @@ LIBVIRTD_PID() { cat "$VT_ISOLATED_SCRATCH/libvirtd.pid"; }
 
 # Waits until libvirtd answers again.
 wait_libvirtd() {
-	local i
-	for i in $(seq 150); do
+	for _ in $(seq 150); do
 		virsh -q version >/dev/null 2>&1 && return 0
 		sleep 0.2
 	done

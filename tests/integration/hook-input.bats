@@ -42,6 +42,7 @@ teardown_file() {
 @test "metadata naming a template that does not exist is refused at prepare" {
 	run --separate-stderr bash -c "$(declare -f ours); NS='$NS'; ours 'role=\"clone\" name=\"nosuch\"' | '$HOOK' c prepare begin -"
 	[ "$status" -eq 1 ]
+	# shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr
 	[ "$stderr" = "virt-template: cannot start clone 'c': template 'nosuch' does not exist" ]
 }
 

@@ -29,6 +29,7 @@ teardown_file() {
 	run --separate-stderr timeout "$START_TIMEOUT" virsh start hk-c1
 	mv "$BATS_TEST_TMPDIR/meta.json" "$VT_STATEDIR/$T/meta.json"
 	[ "$status" -ne 0 ]
+	# shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr
 	[[ "$stderr" == *"cannot start clone 'hk-c1': template '$T' does not exist"* ]]
 	[ "$(domain_state hk-c1)" = "shut off" ]
 }

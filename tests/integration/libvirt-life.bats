@@ -71,7 +71,8 @@ token_of_ticks() { grep -o 'VT-TICK [0-9]* [0-9a-f]*' "$1" | cut -d' ' -f3; }
 }
 
 @test "destroy after a managed-save resume returns the clone to the template point" {
-	local log=$(console_log ms-1)
+	local log
+	log=$(console_log ms-1)
 	virsh -q destroy ms-1
 	: >"$log"
 	start_clone ms-1
@@ -112,6 +113,7 @@ token_of_ticks() { grep -o 'VT-TICK [0-9]* [0-9a-f]*' "$1" | cut -d' ' -f3; }
 	virsh -q destroy sv-1
 }
 
+# shellcheck disable=SC2030 # each test's run sets its own $status
 @test "a truncated managed save image: the start fails clearly, managedsave-remove brings back the template point" {
 	virt-template -q clone "$T" bad-1
 	start_clone bad-1
@@ -135,6 +137,7 @@ token_of_ticks() { grep -o 'VT-TICK [0-9]* [0-9a-f]*' "$1" | cut -d' ' -f3; }
 # left shut off.
 expect_start_refused_with() {
 	run --separate-stderr timeout "$START_TIMEOUT" virsh start "$1"
+	# shellcheck disable=SC2031 # set by the run just above, not in a test's subshell
 	[ "$status" -ne 0 ]
 	[[ "$stderr" == *"$2"* ]] || { echo "stderr: $stderr" >&2; return 1; }
 	[ "$(domain_state "$1")" = "shut off" ]
@@ -227,15 +230,14 @@ assert_rebooted_in_place() {
 	start_clone rb-1
 	guest_command rb-1 reboot
 	wait_for_file_match "$(console_log rb-1)" VT-REBOOTING 30
-	local i
-	for i in $(seq 300); do
+	for _ in $(seq 300); do
 		[ "$(domain_state rb-1)" = "shut off" ] && break
 		sleep 0.1
 	done
 	[ "$(domain_state rb-1)" = "shut off" ]
 	start_clone rb-1
 	virsh -q reset rb-1
-	for i in $(seq 300); do
+	for _ in $(seq 300); do
 		[ "$(domain_state rb-1)" = "shut off" ] && break
 		sleep 0.1
 	done
