@@ -22,8 +22,8 @@ seconds=${1:-${VT_FUZZ_SECONDS:-60}}
 targets=(xml-scan qmp meta)
 # lib/ files each harness links, compiled with the same sanitizers.
 declare -A lib_sources=(
-	[xml-scan]="core/xml-scan.c core/xml-metadata.c virt/xml.c core/paths.c core/names.c
-		core/error.c core/cleanup.c"
+	[xml-scan]="core/xml-scan.c core/xml-tokens.c core/xml-metadata.c virt/xml.c core/paths.c
+		core/names.c core/error.c core/cleanup.c"
 	[qmp]="core/qmp.c core/clock.c core/error.c core/cleanup.c"
 	[meta]="core/meta.c core/digest.c core/names.c core/error.c core/cleanup.c"
 )

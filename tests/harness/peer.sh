@@ -76,8 +76,7 @@ inside() {
 	hostname vt-peer
 	ip link set lo up
 	# Wait for our end of the veth pair (the starter moves it in).
-	local i
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		ip addr show dev "$LINK" 2>/dev/null | grep -q "$PEER_ADDR" && break
 		sleep 0.1
 	done
@@ -93,8 +92,7 @@ inside() {
 # --- from the test's namespaces -----------------------------------------------
 
 wait_for() {
-	local i
-	for i in $(seq 300); do
+	for _ in $(seq 300); do
 		eval "$1" && return 0
 		sleep 0.1
 	done
@@ -132,7 +130,7 @@ stop() {
 	[ -s "$dir/ns.pid" ] || return 0
 	pid=$(cat "$dir/ns.pid")
 	for d in libvirtd virtlogd; do
-		[ -s "$dir/$d.pid" ] && kill -TERM "$(cat "$dir/$d.pid")" 2>/dev/null || true
+		if [ -s "$dir/$d.pid" ]; then kill -TERM "$(cat "$dir/$d.pid")" 2>/dev/null || true; fi
 	done
 	sleep 1
 	# Whatever still runs in the peer's namespaces (QEMU, daemons, the holder).

@@ -53,5 +53,6 @@ teardown_file() {
 	[ "$status" -ne 0 ]
 	# shellcheck disable=SC2143 # [ -z ] fails the test, a negated grep would not
 	[ -z "$(virsh list --all --name | grep '^r[0-9]-')" ]
-	[ ! -e "$VT_STATEDIR/race" ] && [ ! -e "$VT_MEMDIR/race" ]
+	[ ! -e "$VT_STATEDIR/race" ]
+	[ ! -e "$VT_MEMDIR/race" ]
 }

@@ -197,7 +197,8 @@ assert_rebooted_in_place() {
 	[ "$(domain_state "$1")" = "running" ]
 	local new
 	new=$(token_of "$(console_log "$1")")
-	[ -n "$new" ] && [ "$new" != "$2" ]
+	[ -n "$new" ]
+	[ "$new" != "$2" ]
 }
 
 @test "virsh reset and a guest reboot of a clone reboot it in place, a fresh boot of the template's kernel" {

@@ -18,7 +18,8 @@ setup_file() {
 	# file (not memfd), which the template's memory-backend-file is.
 	local size
 	size=$(stat -c %s "$VT_STATEDIR/$T/state")
-	[ "$size" -gt 0 ] && [ "$size" -lt $((2 * 1024 * 1024)) ]
+	[ "$size" -gt 0 ]
+	[ "$size" -lt $((2 * 1024 * 1024)) ]
 	# The template domain is gone, its memory file kept.
 	run virsh dominfo "$T"
 	[ "$status" -ne 0 ]
