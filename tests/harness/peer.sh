@@ -73,7 +73,7 @@ peer_state() {
 
 inside() {
 	local dir=$1
-	hostname vt-peer
+	echo vt-peer >/proc/sys/kernel/hostname
 	ip link set lo up
 	# Wait for our end of the veth pair (the starter moves it in).
 	for _ in $(seq 100); do
