@@ -23,6 +23,7 @@ struct vt_hook_handler {
 
 static const struct vt_hook_handler vt_hook_handlers[] = {
     {"prepare", "begin", vt_hook_prepare},
+    {"migrate", "begin", vt_hook_migrate},
     {"started", "begin", vt_hook_started},
     {"release", "end", vt_hook_release},
 };
@@ -63,7 +64,7 @@ int main(int argc, char **argv)
         return 0;
     vt_autoerror vt_error_t err = NULL;
     if (vt_hook_run(h, argv[1], &err) < 0) {
-        fprintf(stderr, "virt-template: %s\n", err->msg);
+        fprintf(stderr, "virt-template: %s\n", err ? err->msg : "unknown error");
         return 1;
     }
     return 0;

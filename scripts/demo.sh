@@ -44,6 +44,7 @@ inside() {
 	local n=${VT_DEMO_CLONES:-5} t=demo
 	echo "== template: boot the tiny guest, wait for VT-READY, save" >&2
 	local t0 save_wall
+	# shellcheck disable=SC2154 # outside() exports VT_GUEST_* (build-guest.sh --print-paths)
 	virt-template -q create "$t" --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" \
 		--virt-type "$VT_VIRT_TYPE" --memory 256
 	virt-template -q save "$t" --wait-console VT-READY --timeout 120 # the guest is ready
@@ -78,6 +79,7 @@ inside() {
 	echo "|---|---|"
 	printf '| template boot to ready marker | %s s |\n' "$(div "$boot" 1000 2)"
 	printf '| template save: device state written (x-ignore-shared) | %d ms |\n' "$save"
+	# shellcheck disable=SC2016 # Markdown code, not a command substitution
 	printf '| template save: whole `virt-template save` command | %d ms |\n' "$save_wall"
 	printf '| saved state size | %d KiB |\n' $((state / 1024))
 	printf '| guest RAM (memory file) | %d MiB |\n' 256
@@ -86,10 +88,10 @@ inside() {
 	echo "|---|---|---|"
 	local r pss
 	for r in "${rows[@]}"; do
-		set -- $r
-		pss=$(pss_kib "$3")
+		read -r c start_ms pid <<<"$r"
+		pss=$(pss_kib "$pid")
 		total=$((total + pss))
-		printf '| %s | %d | %s |\n' "$1" "$2" "$(div "$pss" 1024 1)"
+		printf '| %s | %d | %s |\n' "$c" "$start_ms" "$(div "$pss" 1024 1)"
 	done
 	printf '| total | | %s |\n' "$(div "$total" 1024 1)"
 	virt-template -q delete --force "$t"

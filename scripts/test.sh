@@ -1,9 +1,11 @@
 #!/bin/bash
 # The README's test command: installs dependencies, builds, and runs every
 # test (unit tests, then integration tests against a private libvirtd) on
-# this machine's libvirt and QEMU; then the unit and integration tests again
-# on libvirt 11.3 + QEMU 10.0, in a Debian 13 tree (tests/stacks/trixie.sh,
-# built once and cached). VT_STACKS=host skips the second stack.
+# this machine's libvirt and QEMU, then make distcheck (the tarball builds
+# and passes what needs neither root nor a libvirtd); then the unit and
+# integration tests again on libvirt 11.3 + QEMU 10.0, in a Debian 13 tree
+# (tests/stacks/trixie.sh, built once and cached). VT_STACKS=host skips the
+# second stack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -19,6 +21,15 @@ for f in usr/bin/virt-template etc/libvirt/hooks/qemu.d/virt-template \
 	[ -f "$destdir/$f" ] || { echo "make install: $f is missing" >&2; status=1; }
 done
 rm -rf "$destdir"
+
+# The release tarball is complete: it builds from a read-only source tree,
+# passes its tests and installs. Its log: distcheck.log.
+distcheck=passed
+make -s distcheck >distcheck.log 2>&1 || {
+	distcheck="FAILED (distcheck.log)"
+	status=1
+	tail -n 40 distcheck.log >&2
+}
 # One closing line per stack for any reader; automake's summaries are above.
 summary() {
 	awk -v stack="$1" '/^# (PASS|XPASS):/ {p += $3} /^# (FAIL|XFAIL|ERROR):/ {f += $3}
@@ -38,6 +49,7 @@ if [ "${VT_STACKS:-all}" != host ]; then
 	trixie_summary=$(summary "debian 13 tree (libvirt 11.3, QEMU 10.0)" \
 		"$(bash tests/stacks/trixie.sh tree)/build/test-suite.log")
 fi
+echo "make distcheck: $distcheck"
 echo "$host_summary"
 [ -z "$trixie_summary" ] || echo "$trixie_summary"
 exit "$status"

@@ -8,6 +8,10 @@
 #include "error.h"
 #include "paths.h"
 
+/* How every command prints JSON: indented, and paths without "\/". */
+#define VT_CLI_JSON_FLAGS                                                                          \
+    (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
+
 struct vt_command;
 
 struct vt_cli {

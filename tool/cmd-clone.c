@@ -49,16 +49,11 @@ static int vt_clone_parse(struct vt_cli *cli, int argc, char **argv, struct vt_c
 
 static int vt_clone_print(struct vt_cli *cli, const struct vt_clone_request *req, vt_error_t *err)
 {
-    for (unsigned i = 0; req->names ? req->names[i] != NULL : i < req->count; i++) {
-        vt_autofree char *generated = NULL;
-        if (!req->names && asprintf(&generated, "%s%u", req->prefix, i + 1) < 0)
-            return vt_error_set(err, 0, "out of memory");
-        vt_autofree char *xml =
-            vt_clone_xml(cli->dirs, req->template_name, req->names ? req->names[i] : generated, err);
-        if (xml == NULL)
-            return -1;
-        fputs(xml, stdout);
-    }
+    vt_autostrv char **xmls = NULL;
+    if (vt_clone_preview(cli->conn, cli->dirs, req, &xmls, err) < 0)
+        return -1;
+    for (char **x = xmls; *x; x++)
+        fputs(*x, stdout);
     return 0;
 }
 
@@ -68,16 +63,12 @@ int vt_cmd_clone(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
     int rc = vt_clone_parse(cli, argc, argv, &a, err);
     if (rc != 0)
         return rc > 0 ? 0 : -1;
-    vt_autofree char *prefix = NULL;
-    if (a.req.count && !a.req.prefix) {
-        if (asprintf(&prefix, "%s-", a.req.template_name) < 0)
-            return vt_error_set(err, 0, "out of memory");
-        a.req.prefix = prefix;
-    }
+    if (vt_cli_connect(cli, err) < 0)
+        return -1;
     if (a.print_xml)
         return vt_clone_print(cli, &a.req, err);
     vt_autostrv char **made = NULL;
-    if (vt_cli_connect(cli, err) < 0 || vt_clone_create(cli->conn, cli->dirs, &a.req, &made, err) < 0)
+    if (vt_clone_create(cli->conn, cli->dirs, &a.req, &made, err) < 0)
         return -1;
     for (char **m = made; *m; m++)
         printf("%s\n", *m);

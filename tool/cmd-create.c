@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@
 #define VT_INPUT_MAX (16 * 1024 * 1024)
 
 struct vt_create_args {
-    const char *name, *xml_file, *from, *kernel, *initrd, *cmdline, *virt_type;
+    const char *name, *xml_file, *from, *kernel, *initrd, *cmdline, *virt_type, *memory_dir;
     unsigned memory_mib, vcpus;
     struct vt_save_opts save;
 };
@@ -36,18 +37,12 @@ static char *vt_create_abs(const char *path, const char *what, vt_error_t *err)
 static char *vt_create_from_kernel(const struct vt_cli *cli, const struct vt_create_args *a,
                                    vt_error_t *err)
 {
-    const char *datadir = getenv("VIRT_TEMPLATE_DATADIR");
-    vt_autofree char *base_path = NULL, *base = NULL, *log = NULL, *xml = NULL;
+    vt_autofree char *base = NULL, *xml = NULL;
     vt_autofree char *kernel = vt_create_abs(a->kernel, "kernel", err);
     vt_autofree char *initrd = kernel ? vt_create_abs(a->initrd, "initrd", err) : NULL;
-    if (initrd == NULL)
-        return NULL;
-    if (asprintf(&base_path, "%s/%s", datadir ? datadir : cli->dirs->data, VT_BASE_KERNEL) < 0 ||
-        asprintf(&log, "%s/%s-console.log", VT_CONSOLE_LOGDIR, a->name) < 0) {
-        vt_error_set(err, 0, "out of memory");
-        return NULL;
-    }
-    if (vt_file_read(base_path, VT_INPUT_MAX, &base, NULL, err) < 0)
+    vt_autofree char *base_path = initrd ? vt_path_base_xml(cli->dirs, VT_BASE_KERNEL, err) : NULL;
+    vt_autofree char *log = base_path ? vt_path_console_log(cli->dirs, a->name, err) : NULL;
+    if (log == NULL || vt_file_read(base_path, VT_INPUT_MAX, &base, NULL, err) < 0)
         return NULL;
     struct vt_xml_kernel_params p = {.name = a->name, .virt_type = a->virt_type,
                                      .kernel = kernel, .initrd = initrd, .cmdline = a->cmdline,
@@ -60,11 +55,10 @@ static char *vt_create_from_kernel(const struct vt_cli *cli, const struct vt_cre
 
 static char *vt_create_from_domain(struct vt_cli *cli, const char *name, vt_error_t *err)
 {
-    vt_autodomain virDomainPtr dom = virDomainLookupByName(cli->conn, name);
-    if (dom == NULL) {
-        vt_error_set(err, 0, "domain '%s' does not exist", name);
+    bool missing;
+    vt_autodomain virDomainPtr dom = vt_virt_domain_lookup(cli->conn, name, &missing, err);
+    if (dom == NULL)
         return NULL;
-    }
     char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
     if (xml == NULL)
         vt_error_set_virt(err, "cannot read the XML of domain '%s'", name);
@@ -105,7 +99,8 @@ static int vt_create_parse(struct vt_cli *cli, int argc, char **argv, struct vt_
         {"cmdline", required_argument, NULL, 'l'}, {"memory", required_argument, NULL, 'm'},
         {"vcpus", required_argument, NULL, 'v'},   {"virt-type", required_argument, NULL, 't'},
         {"wait-console", required_argument, NULL, 'w'},
-        {"timeout", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
+        {"timeout", required_argument, NULL, 'T'}, {"memory-dir", required_argument, NULL, 'M'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     unsigned timeout = 300;
     int c;
@@ -118,6 +113,7 @@ static int vt_create_parse(struct vt_cli *cli, int argc, char **argv, struct vt_
         case 'l': a->cmdline = optarg; break;
         case 't': a->virt_type = optarg; break;
         case 'w': a->save.wait_console = optarg; break;
+        case 'M': a->memory_dir = optarg; break;
         case 'm': if (vt_cli_uint(cli, "--memory", optarg, &a->memory_mib, err) < 0) return -1; break;
         case 'v': if (vt_cli_uint(cli, "--vcpus", optarg, &a->vcpus, err) < 0) return -1; break;
         case 'T': if (vt_cli_uint(cli, "--timeout", optarg, &timeout, err) < 0) return -1; break;
@@ -132,6 +128,20 @@ static int vt_create_parse(struct vt_cli *cli, int argc, char **argv, struct vt_
     if (optind < argc)
         return vt_cli_usage(cli, err, "create: unexpected argument '%s'", argv[optind]);
     return vt_create_check(cli, a, err);
+}
+
+/* The one thing worth a warning even with --quiet: this template is lost
+ * at the next host reboot. */
+static void vt_create_warn_volatile(const struct vt_cli *cli, const char *name)
+{
+    struct vt_template_info info;
+    vt_autoerror vt_error_t ignored = NULL;
+    if (vt_template_describe(cli->conn, cli->dirs, name, &info, &ignored) < 0)
+        return;
+    if (info.memory_volatile)
+        fprintf(stderr, "virt-template: warning: template '%s' keeps its memory on tmpfs ('%s'): it does not survive a host reboot\n",
+                name, info.memory_path);
+    vt_template_info_clear(&info);
 }
 
 int vt_cmd_create(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
@@ -149,8 +159,12 @@ int vt_cmd_create(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
         return -1;
     if (a.from && (source = vt_create_source(cli, &a, err)) == NULL)
         return -1;
-    if (vt_template_create(cli->conn, cli->dirs, a.name, source, err) < 0)
+    vt_autofree char *memory_dir = a.memory_dir ? realpath(a.memory_dir, NULL) : NULL;
+    if (a.memory_dir && memory_dir == NULL)
+        return vt_error_set(err, errno, "memory directory '%s'", a.memory_dir);
+    if (vt_template_create(cli->conn, cli->dirs, a.name, source, memory_dir, err) < 0)
         return -1;
+    vt_create_warn_volatile(cli, a.name);
     vt_cli_note(cli, "Template '%s' started", a.name);
     if (a.save.wait_console == NULL)
         return 0;

@@ -27,21 +27,16 @@ static int vt_parse_json_flag(struct vt_cli *cli, int argc, char **argv, bool *j
     return 0;
 }
 
-static const char *vt_info_state(const struct vt_template_info *info)
-{
-    if (info->meta.state == VT_TEMPLATE_BOOTING && !info->running)
-        return "stopped"; /* booted once, never saved: only delete helps */
-    return vt_template_state_name(info->meta.state);
-}
-
 static json_object *vt_info_json(const struct vt_template_info *info)
 {
     json_object *o = json_object_new_object();
     json_object_object_add(o, "name", json_object_new_string(info->meta.name));
-    json_object_object_add(o, "state", json_object_new_string(vt_info_state(info)));
+    json_object_object_add(o, "state", json_object_new_string(vt_template_info_state(info)));
     json_object_object_add(o, "memory_bytes", json_object_new_int64((int64_t)info->meta.memory_bytes));
     json_object_object_add(o, "state_bytes", json_object_new_int64(info->state_size < 0 ? 0 : info->state_size));
     json_object_object_add(o, "clones", json_object_new_int((int)info->clones));
+    json_object_object_add(o, "memory_path", json_object_new_string(info->memory_path));
+    json_object_object_add(o, "memory_survives_reboot", json_object_new_boolean(!info->memory_volatile));
     json_object_object_add(o, "created_ms", json_object_new_int64(info->meta.created_ms));
     json_object_object_add(o, "boot_ms", json_object_new_int64(info->meta.boot_ms));
     json_object_object_add(o, "save_ms", json_object_new_int64(info->meta.save_ms));
@@ -52,10 +47,12 @@ static void vt_info_print(const struct vt_template_info *info)
 {
     char mem[32], state[32];
     printf("%-16s %s\n", "Name:", info->meta.name);
-    printf("%-16s %s\n", "State:", vt_info_state(info));
+    printf("%-16s %s\n", "State:", vt_template_info_state(info));
     printf("%-16s %s\n", "Memory:", vt_cli_size(info->meta.memory_bytes, mem, sizeof(mem)));
     printf("%-16s %s\n", "State size:",
            info->state_size < 0 ? "-" : vt_cli_size((unsigned long long)info->state_size, state, sizeof(state)));
+    printf("%-16s %s%s\n", "Memory file:", info->memory_path,
+           info->memory_volatile ? " (tmpfs: lost at host reboot)" : "");
     printf("%-16s %u\n", "Clones:", info->clones);
     if (info->meta.boot_ms >= 0)
         printf("%-16s %.2f s\n", "Boot to ready:", (double)info->meta.boot_ms / 1000);
@@ -77,19 +74,19 @@ int vt_cmd_info(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
         return -1;
     if (json) {
         json_object *o = vt_info_json(&info);
-        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+        printf("%s\n", json_object_to_json_string_ext(o, VT_CLI_JSON_FLAGS));
         json_object_put(o);
     } else {
         vt_info_print(&info);
     }
-    vt_meta_clear(&info.meta);
+    vt_template_info_clear(&info);
     return 0;
 }
 
 static void vt_list_row(const struct vt_template_info *info)
 {
     char mem[32], state[32];
-    printf(" %-24s %-8s %-11s %-11s %u\n", info->meta.name, vt_info_state(info),
+    printf(" %-24s %-8s %-11s %-11s %u\n", info->meta.name, vt_template_info_state(info),
            vt_cli_size(info->meta.memory_bytes, mem, sizeof(mem)),
            info->state_size < 0 ? "-" : vt_cli_size((unsigned long long)info->state_size, state, sizeof(state)),
            info->clones);
@@ -120,10 +117,10 @@ int vt_cmd_list(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
             json_object_array_add(array, vt_info_json(&info));
         else
             vt_list_row(&info);
-        vt_meta_clear(&info.meta);
+        vt_template_info_clear(&info);
     }
     if (json) {
-        printf("%s\n", json_object_to_json_string_ext(array, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+        printf("%s\n", json_object_to_json_string_ext(array, VT_CLI_JSON_FLAGS));
         json_object_put(array);
     }
     return 0;

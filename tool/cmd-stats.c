@@ -39,8 +39,7 @@ static json_object *vt_stats_json(const struct vt_template_stats *s)
     json_object_object_add(o, "domains", list);
     json_object_object_add(o, "total_pss_bytes", json_object_new_int64((int64_t)s->total_pss));
     json_object_object_add(o, "independent_bytes", json_object_new_int64((int64_t)s->independent));
-    json_object_object_add(o, "saved_bytes", json_object_new_int64(
-        s->independent > s->total_pss ? (int64_t)(s->independent - s->total_pss) : 0));
+    json_object_object_add(o, "saved_bytes", json_object_new_int64((int64_t)vt_stats_saved_bytes(s)));
     return o;
 }
 
@@ -58,7 +57,7 @@ static void vt_stats_print(const struct vt_template_stats *s)
                vt_cli_size(m->mem.ram_private, c, sizeof(c)),
                vt_cli_size(m->mem.overhead, d, sizeof(d)));
     }
-    uint64_t saved = s->independent > s->total_pss ? s->independent - s->total_pss : 0;
+    uint64_t saved = vt_stats_saved_bytes(s);
     printf("Total PSS of %zu running: %s; as independent copies: %s; saved: %s\n\n", s->count,
            vt_cli_size(s->total_pss, a, sizeof(a)), vt_cli_size(s->independent, b, sizeof(b)),
            vt_cli_size(saved, c, sizeof(c)));
@@ -97,7 +96,7 @@ int vt_cmd_stats(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
     if (optind < argc) {
         names = calloc(2, sizeof(char *));
         if (names == NULL || (names[0] = strdup(argv[optind])) == NULL)
-            return vt_error_set(err, 0, "out of memory");
+            return vt_error_nomem(err);
     }
     if (vt_cli_connect(cli, err) < 0 || (names == NULL && vt_store_list(cli->dirs, &names, err) < 0))
         return -1;
@@ -106,7 +105,7 @@ int vt_cmd_stats(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
     for (char **n = names; rc == 0 && *n; n++)
         rc = vt_stats_one(cli, *n, array, err);
     if (rc == 0 && array)
-        printf("%s\n", json_object_to_json_string_ext(array, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+        printf("%s\n", json_object_to_json_string_ext(array, VT_CLI_JSON_FLAGS));
     json_object_put(array);
     return rc;
 }

@@ -15,7 +15,7 @@ static const struct vt_command vt_commands[] = {
     {"create", vt_cmd_create,
      "create TEMPLATE (--xml FILE | --from DOMAIN | --kernel FILE --initrd FILE\n"
      "        [--cmdline S] [--memory MiB] [--vcpus N] [--virt-type TYPE])\n"
-     "        [--wait-console REGEX [--timeout SEC]]"},
+     "        [--memory-dir DIR] [--wait-console REGEX [--timeout SEC]]"},
     {"save", vt_cmd_save, "save TEMPLATE [--wait-console REGEX] [--timeout SEC]"},
     {"clone", vt_cmd_clone,
      "clone TEMPLATE (NAME... | --count N [--prefix P]) [--start] [--print-xml]"},

@@ -9,6 +9,12 @@ void vt_cleanup_freep(void *p);
 void vt_cleanup_closep(int *fd);
 void vt_cleanup_strvp(char ***strv);
 
+/* Sorts the first n strings of v (strcmp order). */
+void vt_strv_sort(char **v, size_t n);
+
+/* The number of strings in a NULL-terminated vector (0 for NULL). */
+size_t vt_strv_len(char *const *v);
+
 #define vt_autofree __attribute__((cleanup(vt_cleanup_freep)))
 #define vt_autoclose __attribute__((cleanup(vt_cleanup_closep)))
 #define vt_autostrv __attribute__((cleanup(vt_cleanup_strvp)))

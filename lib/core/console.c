@@ -26,7 +26,7 @@ static int vt_console_matches(const char *path, const regex_t *re, bool *matched
     *matched = false;
     if (vt_file_read(path, VT_CONSOLE_MAX, &text, NULL, &read_err) < 0) {
         /* virtlogd creates the file when the domain starts. */
-        if (read_err->errnum == ENOENT)
+        if (read_err && read_err->errnum == ENOENT)
             return 0;
         *err = vt_steal(read_err);
         return -1;

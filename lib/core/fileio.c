@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -26,7 +27,7 @@ int vt_fd_read_all(int fd, size_t max, char **data, size_t *len, vt_error_t *err
     size_t cap = max < 4096 ? max : 4096, used = 0;
     vt_autofree char *buf = malloc(cap + 1);
     if (buf == NULL)
-        return vt_error_set(err, ENOMEM, "cannot read input");
+        return vt_error_nomem(err);
     for (;;) {
         if (used == cap) {
             if (cap >= max) {
@@ -41,7 +42,7 @@ int vt_fd_read_all(int fd, size_t max, char **data, size_t *len, vt_error_t *err
             cap = cap * 2 > max ? max : cap * 2;
             char *bigger = realloc(buf, cap + 1);
             if (bigger == NULL)
-                return vt_error_set(err, ENOMEM, "cannot read input");
+                return vt_error_nomem(err);
             buf = bigger;
         }
         ssize_t n = read(fd, buf + used, cap - used);
@@ -74,7 +75,7 @@ int vt_dir_sync_parent(const char *path, vt_error_t *err)
 {
     vt_autofree char *copy = strdup(path);
     if (copy == NULL)
-        return vt_error_set(err, ENOMEM, "cannot sync '%s'", path);
+        return vt_error_nomem(err);
     vt_autoclose int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0 || fsync(dfd) < 0)
         return vt_error_set(err, errno, "cannot sync the directory of '%s'", path);
@@ -101,7 +102,7 @@ int vt_file_write_atomic(const char *path, const void *data, size_t len, mode_t 
 {
     vt_autofree char *tmp = NULL;
     if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
-        return vt_error_set(err, ENOMEM, "cannot write '%s'", path);
+        return vt_error_nomem(err);
     vt_autoclose int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return vt_error_set(err, errno, "cannot create a temporary file for '%s'", path);
@@ -118,12 +119,28 @@ int vt_dir_ensure(const char *path, mode_t mode, uid_t uid, gid_t gid, vt_error_
 {
     if (mkdir(path, mode) < 0 && errno != EEXIST)
         return vt_error_set(err, errno, "cannot create directory '%s'", path);
-    struct stat st;
-    if (lstat(path, &st) < 0)
-        return vt_error_set(err, errno, "cannot stat '%s'", path);
-    if (!S_ISDIR(st.st_mode))
-        return vt_error_set(err, 0, "'%s' is not a directory", path);
-    if (chown(path, uid, gid) < 0 || chmod(path, mode) < 0)
+    /* Owner and mode are set on what was opened, never by path again: a
+     * directory swapped for a symlink meanwhile is refused, not followed. */
+    vt_autoclose int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOTDIR || errno == ELOOP)
+            return vt_error_set(err, 0, "'%s' is not a directory", path);
+        return vt_error_set(err, errno, "cannot open directory '%s'", path);
+    }
+    if (fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0)
         return vt_error_set(err, errno, "cannot set owner and mode of '%s'", path);
+    return 0;
+}
+
+/* From linux/magic.h, which not every libc's headers include. */
+#define VT_TMPFS_MAGIC 0x01021994
+#define VT_RAMFS_MAGIC 0x858458f6
+
+int vt_fs_is_volatile(const char *path, bool *is_volatile, vt_error_t *err)
+{
+    struct statfs fs;
+    if (statfs(path, &fs) < 0)
+        return vt_error_set(err, errno, "cannot read the filesystem of '%s'", path);
+    *is_volatile = fs.f_type == VT_TMPFS_MAGIC || fs.f_type == (typeof(fs.f_type))VT_RAMFS_MAGIC;
     return 0;
 }

@@ -1,6 +1,7 @@
 #ifndef VT_FILEIO_H
 #define VT_FILEIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -25,5 +26,9 @@ int vt_dir_sync_parent(const char *path, vt_error_t *err);
 /* mkdir that treats an existing directory (not a symlink) as success, then
  * sets owner and mode exactly. */
 int vt_dir_ensure(const char *path, mode_t mode, uid_t uid, gid_t gid, vt_error_t *err);
+
+/* Whether the filesystem holding path keeps nothing across a reboot
+ * (tmpfs, ramfs). */
+int vt_fs_is_volatile(const char *path, bool *is_volatile, vt_error_t *err);
 
 #endif

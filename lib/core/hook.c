@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -10,6 +11,10 @@
 #include "names.h"
 #include "restore.h"
 #include "store.h"
+#include "xml-shape.h"
+
+#define VT_HOOK_PATH_MAX 4096
+#define VT_HOOK_XML_MAX (16 * 1024 * 1024)
 
 static int vt_hook_clone_name(const struct vt_hook_call *call, vt_error_t *err)
 {
@@ -26,6 +31,51 @@ static int vt_hook_remove_socket(const struct vt_hook_call *call, vt_error_t *er
     return 0;
 }
 
+/* A clone's private monitor and RAM are named after it and its template:
+ * a domain copied from a clone (virt-clone, dumpxml | define) still names
+ * the original's, and two QEMUs must never share one socket. */
+static int vt_hook_check_identity(const struct vt_hook_call *call, const struct vt_meta *meta,
+                                  vt_error_t *err)
+{
+    char socket[VT_HOOK_PATH_MAX];
+    vt_autofree char *own = vt_path_clone_qmp(call->dirs, call->domain, err);
+    if (own == NULL)
+        return -1;
+    if (!vt_xml_scan_arg(call->xml, "socket,id=vt-qmp,path=", socket, sizeof(socket)))
+        return vt_error_set(err, 0,
+                            "domain '%s' has lost its virt-template monitor (qemu:commandline); "
+                            "make clones with 'virt-template clone %s NAME'",
+                            call->domain, meta->name);
+    if (strcmp(socket, own) != 0)
+        return vt_error_set(err, 0,
+                            "domain '%s' is a copy of another clone (its monitor is '%s'); "
+                            "make clones with 'virt-template clone %s %s'",
+                            call->domain, socket, meta->name, call->domain);
+    return 0;
+}
+
+/* The saved device state loads only into the hardware it was saved from:
+ * refuse an edit (virsh edit, attach-device --config) with one line naming
+ * it, rather than let QEMU fail the incoming migration. */
+static int vt_hook_check_shape(const struct vt_hook_call *call, const struct vt_meta *meta,
+                               vt_error_t *err)
+{
+    __attribute__((cleanup(vt_domain_shape_clear))) struct vt_domain_shape clone = {0}, saved = {0};
+    vt_autofree char *path = vt_path_template(call->dirs, VT_PATH_XML, meta->name, err);
+    vt_autofree char *xml = NULL;
+    char diff[VT_SHAPE_DEVICE + 128];
+    if (path == NULL || vt_file_read(path, VT_HOOK_XML_MAX, &xml, NULL, err) < 0 ||
+        vt_xml_scan_shape(xml, &saved, err) < 0 || vt_xml_scan_shape(call->xml, &clone, err) < 0)
+        return -1;
+    vt_domain_shape_diff(&clone, &saved, diff, sizeof(diff));
+    if (*diff)
+        return vt_error_set(err, 0,
+                            "clone '%s' no longer matches template '%s': %s; a clone keeps its "
+                            "template's hardware",
+                            call->domain, meta->name, diff);
+    return 0;
+}
+
 static int vt_hook_prepare_clone(const struct vt_hook_call *call, vt_error_t *err)
 {
     struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
@@ -34,6 +84,8 @@ static int vt_hook_prepare_clone(const struct vt_hook_call *call, vt_error_t *er
     if (vt_store_load_saved(call->dirs, call->md.template_name, &meta, err) < 0 ||
         vt_store_check_memory(call->dirs, &meta, err) < 0)
         return vt_error_prefix(err, "cannot start clone '%s'", call->domain);
+    if (vt_hook_check_identity(call, &meta, err) < 0 || vt_hook_check_shape(call, &meta, err) < 0)
+        return -1;
     /* QEMU, as its own user, creates the clone's QMP socket here. */
     if (vt_dir_ensure(call->dirs->run, 0700, meta.qemu_uid, meta.qemu_gid, err) < 0)
         return -1;
@@ -55,7 +107,8 @@ static int vt_hook_prepare_template(const struct vt_hook_call *call, vt_error_t 
 
 bool vt_hook_concerns(const struct vt_dirs *dirs, const char *xml)
 {
-    return strstr(xml, VT_XML_NS) != NULL || strstr(xml, dirs->mem) != NULL;
+    (void)dirs;
+    return strstr(xml, VT_XML_NS) != NULL || strstr(xml, "mem-path") != NULL;
 }
 
 struct vt_hook_sealed_check {
@@ -63,18 +116,40 @@ struct vt_hook_sealed_check {
     vt_error_t *err;
 };
 
-static int vt_hook_refuse_if_saved(const char *template_name, void *data)
+/* Is `target` the memory file of saved template `name`? By inode, so that
+ * no spelling of the path (symlinks, "//", another memory directory) hides
+ * it. */
+static bool vt_hook_is_saved_memory(const struct vt_dirs *dirs, const char *name,
+                                    const struct stat *target)
 {
-    struct vt_hook_sealed_check *c = data;
     struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
     vt_autoerror vt_error_t ignored = NULL;
-    if (vt_store_load(c->call->dirs, template_name, &meta, &ignored) < 0 ||
-        meta.state != VT_TEMPLATE_SAVED)
+    struct vt_dirs tdirs;
+    struct stat st;
+    if (vt_store_load(dirs, name, &meta, &ignored) < 0 || meta.state != VT_TEMPLATE_SAVED)
+        return false;
+    vt_store_template_dirs(dirs, &meta, &tdirs);
+    vt_autofree char *mem = vt_path_template(&tdirs, VT_PATH_MEM, name, &ignored);
+    return mem && stat(mem, &st) == 0 && st.st_dev == target->st_dev &&
+           st.st_ino == target->st_ino;
+}
+
+static int vt_hook_refuse_if_saved(const char *path, void *data)
+{
+    struct vt_hook_sealed_check *c = data;
+    vt_autostrv char **names = NULL;
+    vt_autoerror vt_error_t ignored = NULL;
+    struct stat target;
+    if (stat(path, &target) < 0 || vt_store_list(c->call->dirs, &names, &ignored) < 0)
         return 0;
-    return vt_error_set(c->err, 0,
-                        "domain '%s' would map the memory of saved template '%s' with share=on; "
-                        "that memory is sealed (define clones with virt-template clone)",
-                        c->call->domain, template_name);
+    for (char **n = names; *n; n++)
+        if (vt_hook_is_saved_memory(c->call->dirs, *n, &target))
+            return vt_error_set(c->err, 0,
+                                "domain '%s' would map the memory of saved template '%s' with "
+                                "share=on; that memory is sealed (define clones with "
+                                "virt-template clone)",
+                                c->call->domain, *n);
+    return 0;
 }
 
 static int vt_hook_prepare_role(const struct vt_hook_call *call, vt_error_t *err)
@@ -98,7 +173,20 @@ int vt_hook_prepare(const struct vt_hook_call *call, vt_error_t *err)
     /* Any domain, ours or not: writing the file would change what every
      * clone resumes into. */
     struct vt_hook_sealed_check check = {.call = call, .err = err};
-    return vt_xml_scan_shared_mappings(call->xml, call->dirs->mem, vt_hook_refuse_if_saved, &check);
+    return vt_xml_scan_shared_mappings(call->xml, vt_hook_refuse_if_saved, &check);
+}
+
+int vt_hook_migrate(const struct vt_hook_call *call, vt_error_t *err)
+{
+    struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
+    if (call->md.role != VT_ROLE_CLONE)
+        return 0;
+    if (vt_hook_clone_name(call, err) < 0)
+        return -1;
+    if (vt_store_load_saved(call->dirs, call->md.template_name, &meta, err) < 0 ||
+        vt_store_check_memory(call->dirs, &meta, err) < 0)
+        return vt_error_prefix(err, "cannot migrate clone '%s' to this host", call->domain);
+    return 0;
 }
 
 int vt_hook_started(const struct vt_hook_call *call, vt_error_t *err)
@@ -109,7 +197,7 @@ int vt_hook_started(const struct vt_hook_call *call, vt_error_t *err)
     if (vt_hook_clone_name(call, err) < 0 ||
         vt_store_load_saved(call->dirs, call->md.template_name, &meta, err) < 0)
         return -1;
-    return vt_restore_clone(call->dirs, &meta, call->domain, VT_HOOK_RESTORE_TIMEOUT_MS, err);
+    return vt_restore_clone(call->dirs, &meta, call->domain, VT_HOOK_RESTORE_TIMEOUT_MS, NULL, err);
 }
 
 int vt_hook_release(const struct vt_hook_call *call, vt_error_t *err)

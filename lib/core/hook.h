@@ -28,7 +28,14 @@ bool vt_hook_concerns(const struct vt_dirs *dirs, const char *xml);
 
 int vt_hook_prepare(const struct vt_hook_call *call, vt_error_t *err);
 
-/* started begin: feeds a clone its template's device state. */
+/* migrate begin, on the destination, before anything moves: refuses a
+ * clone whose template is not here (saved, with its memory file). The XML
+ * passes on unchanged: libvirt feeds the incoming QEMU itself, and the
+ * started hook sees that (vt_restore_clone). */
+int vt_hook_migrate(const struct vt_hook_call *call, vt_error_t *err);
+
+/* started begin: feeds a clone its template's device state, unless
+ * libvirt feeds it (a restore, an incoming migration). */
 int vt_hook_started(const struct vt_hook_call *call, vt_error_t *err);
 
 /* release end: removes a clone's runtime files. */

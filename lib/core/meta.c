@@ -107,6 +107,39 @@ static int vt_meta_get_bool(json_object *obj, const char *key, bool *out, vt_err
     return 0;
 }
 
+/* True for an absolute path without "." or ".." components, repeated or
+ * trailing slashes, or characters QEMU's option syntax would split on. */
+static bool vt_meta_dir_ok(const char *s)
+{
+    if (s[0] != '/' || strlen(s) > 1024 || strpbrk(s, ",=\n\"'") != NULL)
+        return false;
+    for (const char *p = s; (p = strchr(p, '/')) != NULL; p++) {
+        const char *c = p + 1;
+        size_t len = strcspn(c, "/");
+        if (len == 0 || (len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
+            return strcmp(s, "/") == 0;
+    }
+    return true;
+}
+
+/* An optional directory path: absent is NULL. */
+static int vt_meta_get_dir(json_object *obj, const char *key, char **out, vt_error_t *err)
+{
+    json_object *v = NULL;
+    *out = NULL;
+    if (!json_object_object_get_ex(obj, key, &v))
+        return 0;
+    if (!json_object_is_type(v, json_type_string) || !vt_meta_dir_ok(json_object_get_string(v)))
+        return vt_error_set(err, 0, "template metadata: '%s' is not an absolute directory", key);
+    *out = strdup(json_object_get_string(v));
+    return *out ? 0 : vt_error_nomem(err);
+}
+
+bool vt_meta_memory_dir_valid(const char *dir)
+{
+    return dir && vt_meta_dir_ok(dir);
+}
+
 static int vt_meta_fill(json_object *obj, struct vt_meta *m, vt_error_t *err)
 {
     int64_t version, mem, state, uid, gid, created, saved, boot, save;
@@ -121,7 +154,8 @@ static int vt_meta_fill(json_object *obj, struct vt_meta *m, vt_error_t *err)
         vt_meta_get_int(obj, "boot_ms", -1, &boot, err) < 0 ||
         vt_meta_get_int(obj, "save_ms", -1, &save, err) < 0 ||
         vt_meta_get_digest(obj, m, err) < 0 ||
-        vt_meta_get_bool(obj, "readonly_mapping", &m->readonly_mapping, err) < 0)
+        vt_meta_get_bool(obj, "readonly_mapping", &m->readonly_mapping, err) < 0 ||
+        vt_meta_get_dir(obj, "memory_dir", &m->memory_dir, err) < 0)
         return -1;
     if (version != VT_META_VERSION)
         return vt_error_set(err, 0, "template metadata: unsupported version %lld",
@@ -183,6 +217,8 @@ char *vt_meta_format(const struct vt_meta *m, vt_error_t *err)
     json_object_object_add(obj, "boot_ms", json_object_new_int64(m->boot_ms));
     json_object_object_add(obj, "save_ms", json_object_new_int64(m->save_ms));
     json_object_object_add(obj, "readonly_mapping", json_object_new_boolean(m->readonly_mapping));
+    if (m->memory_dir)
+        json_object_object_add(obj, "memory_dir", json_object_new_string(m->memory_dir));
     const char *s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY);
     char *out = s ? malloc(strlen(s) + 2) : NULL;
     if (out)
@@ -196,5 +232,6 @@ char *vt_meta_format(const struct vt_meta *m, vt_error_t *err)
 void vt_meta_clear(struct vt_meta *meta)
 {
     free(meta->name);
+    free(meta->memory_dir);
     memset(meta, 0, sizeof(*meta));
 }

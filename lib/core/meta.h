@@ -32,6 +32,10 @@ struct vt_meta {
      * file 0440, root and the QEMU group. Otherwise 0600 owned by the QEMU
      * user. Absent in the file means false. */
     bool readonly_mapping;
+    /* Where MEMDIR/T/memory lives when create was given --memory-dir: an
+     * absolute directory path. NULL (absent in the file): the configured
+     * memory directory. */
+    char *memory_dir;
 };
 
 const char *vt_template_state_name(enum vt_template_state state);
@@ -43,5 +47,9 @@ int vt_meta_parse(const char *text, struct vt_meta *meta, vt_error_t *err);
 char *vt_meta_format(const struct vt_meta *meta, vt_error_t *err);
 
 void vt_meta_clear(struct vt_meta *meta);
+
+/* True if dir may be a template's memory_dir: absolute and plain (no "."
+ * or ".." components, no characters QEMU's option syntax splits on). */
+bool vt_meta_memory_dir_valid(const char *dir);
 
 #endif

@@ -63,7 +63,7 @@ int vt_qmp_parse_message(const char *text, size_t len, struct vt_qmp_message *ms
         return vt_error_set(err, 0, "QMP: message too long");
     json_tokener *tok = json_tokener_new();
     if (tok == NULL)
-        return vt_error_set(err, ENOMEM, "QMP");
+        return vt_error_nomem(err);
     msg->root = json_tokener_parse_ex(tok, text, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t used = json_tokener_get_parse_end(tok);
@@ -133,7 +133,7 @@ static int vt_qmp_read_line(struct vt_qmp *q, char **line, size_t *len, int64_t 
                 return vt_error_set(err, 0, "QMP: message too long");
             char *bigger = realloc(q->buf, q->cap * 2);
             if (bigger == NULL)
-                return vt_error_set(err, ENOMEM, "QMP");
+                return vt_error_nomem(err);
             q->buf = bigger;
             q->cap *= 2;
         }
@@ -221,33 +221,80 @@ static int vt_qmp_send(struct vt_qmp *q, const char *text, int pass_fd, int64_t 
     return 0;
 }
 
-int vt_qmp_execute(struct vt_qmp *q, const char *command, json_object *args, int pass_fd,
-                   int64_t deadline, json_object **ret, vt_error_t *err)
+char *vt_qmp_command_text(const char *command, json_object *args, vt_error_t *err)
 {
     json_object *cmd = json_object_new_object();
+    if (cmd == NULL) {
+        vt_error_nomem(err);
+        return NULL;
+    }
     json_object_object_add(cmd, "execute", json_object_new_string(command));
     if (args)
         json_object_object_add(cmd, "arguments", json_object_get(args));
-    char *text = NULL;
-    if (asprintf(&text, "%s\n", json_object_to_json_string_ext(cmd, JSON_C_TO_STRING_PLAIN)) < 0)
-        text = NULL;
+    const char *plain = json_object_to_json_string_ext(cmd, JSON_C_TO_STRING_PLAIN);
+    char *text = plain ? strdup(plain) : NULL;
     json_object_put(cmd);
     if (text == NULL)
-        return vt_error_set(err, ENOMEM, "QMP");
-    int rc = vt_qmp_send(q, text, pass_fd, deadline, err);
-    free(text);
-    struct vt_qmp_message msg;
-    if (rc < 0 || vt_qmp_read_reply(q, &msg, deadline, false, err) < 0)
-        return vt_error_prefix(err, "%s", command);
-    if (msg.kind == VT_QMP_ERROR) {
-        vt_error_set(err, 0, "%s: %s", command, msg.error_desc);
-        vt_qmp_message_clear(&msg);
-        return -1;
+        vt_error_nomem(err);
+    return text;
+}
+
+int vt_qmp_reply_take(const char *command, struct vt_qmp_message *msg, json_object **ret,
+                      vt_error_t *err)
+{
+    int rc = 0;
+    if (msg->kind == VT_QMP_ERROR)
+        rc = vt_error_set(err, 0, "%s: %s", command, msg->error_desc);
+    else if (msg->kind != VT_QMP_RETURN)
+        rc = vt_error_set(err, 0, "%s: unexpected QMP message", command);
+    else if (ret)
+        *ret = json_object_get(msg->value);
+    vt_qmp_message_clear(msg);
+    return rc;
+}
+
+json_object *vt_qmp_capabilities_args(const char *const *names, size_t count, bool state)
+{
+    json_object *list = json_object_new_array();
+    for (size_t i = 0; i < count; i++) {
+        json_object *cap = json_object_new_object();
+        json_object_object_add(cap, "capability", json_object_new_string(names[i]));
+        json_object_object_add(cap, "state", json_object_new_boolean(state));
+        json_object_array_add(list, cap);
     }
-    if (ret)
-        *ret = json_object_get(msg.value);
-    vt_qmp_message_clear(&msg);
-    return 0;
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, "capabilities", list);
+    return args;
+}
+
+json_object *vt_qmp_string_args(const char *key, const char *value)
+{
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, key, json_object_new_string(value));
+    return args;
+}
+
+bool vt_qmp_migration_failed(const char *status)
+{
+    return status && (strcmp(status, "failed") == 0 || strcmp(status, "cancelled") == 0);
+}
+
+int vt_qmp_execute(struct vt_qmp *q, const char *command, json_object *args, int pass_fd,
+                   int64_t deadline, json_object **ret, vt_error_t *err)
+{
+    vt_autofree char *text = vt_qmp_command_text(command, args, err);
+    vt_autofree char *line = NULL;
+    if (text == NULL)
+        return -1;
+    if (asprintf(&line, "%s\n", text) < 0) {
+        line = NULL;
+        return vt_error_nomem(err);
+    }
+    struct vt_qmp_message msg;
+    if (vt_qmp_send(q, line, pass_fd, deadline, err) < 0 ||
+        vt_qmp_read_reply(q, &msg, deadline, false, err) < 0)
+        return vt_error_prefix(err, "%s", command);
+    return vt_qmp_reply_take(command, &msg, ret, err);
 }
 
 static int vt_qmp_connect(const char *path, int64_t deadline, vt_error_t *err)
@@ -275,7 +322,7 @@ int vt_qmp_open(const char *path, int64_t deadline, struct vt_qmp **out, vt_erro
 {
     vt_autoqmp struct vt_qmp *q = calloc(1, sizeof(*q));
     if (q == NULL || (q->buf = malloc(q->cap = 4096)) == NULL)
-        return vt_error_set(err, ENOMEM, "QMP");
+        return vt_error_nomem(err);
     q->fd = -1;
     if ((q->fd = vt_qmp_connect(path, deadline, err)) < 0)
         return -1;
@@ -304,18 +351,13 @@ void vt_qmp_close(struct vt_qmp **qmp)
     *qmp = NULL;
 }
 
-static bool vt_migration_failed(const char *status)
-{
-    return strcmp(status, "failed") == 0 || strcmp(status, "cancelled") == 0;
-}
-
 int vt_qmp_wait_migration(struct vt_qmp *q, int64_t deadline, vt_error_t *err)
 {
     for (;;) {
         const char *status = q->migration_status;
         if (status && strcmp(status, "completed") == 0)
             return 0;
-        if (status && vt_migration_failed(status))
+        if (vt_qmp_migration_failed(status))
             return vt_error_set(err, 0, "incoming migration %s", status);
         struct vt_qmp_message msg;
         if (vt_qmp_read_reply(q, &msg, deadline, true, err) < 0)

@@ -4,6 +4,7 @@
 #ifndef VT_QMP_H
 #define VT_QMP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,25 @@ void vt_qmp_message_clear(struct vt_qmp_message *msg);
 
 /* "status" of a query-migrate reply or a MIGRATION event's data. */
 const char *vt_qmp_migration_status(json_object *value);
+
+/* True for a migration status that ends without success. */
+bool vt_qmp_migration_failed(const char *status);
+
+/* {"execute": command, "arguments": args} as one line of JSON text (no
+ * newline); args may be NULL. The same text goes to QEMU directly or
+ * through libvirt's monitor passthrough. */
+char *vt_qmp_command_text(const char *command, json_object *args, vt_error_t *err);
+
+/* The outcome of `command` from its reply: QEMU's error as "command: desc",
+ * or the "return" value (a new reference in *ret, if not NULL). Clears msg. */
+int vt_qmp_reply_take(const char *command, struct vt_qmp_message *msg, json_object **ret,
+                      vt_error_t *err);
+
+/* migrate-set-capabilities arguments setting each of names to state. */
+json_object *vt_qmp_capabilities_args(const char *const *names, size_t count, bool state);
+
+/* {key: value}, e.g. getfd's {"fdname": ...}. */
+json_object *vt_qmp_string_args(const char *key, const char *value);
 
 struct vt_qmp;
 

@@ -12,35 +12,16 @@
 #include "qmp.h"
 
 /* x-ignore-shared must be set on the destination too: QEMU validates that
- * both sides agree (QEMU 7.2 has no -global for it, DESIGN.md). "events"
+ * both sides agree (QEMU 7.2 has no -global for it: docs/design.md, Traps). "events"
  * lets us wait for the MIGRATION event instead of polling. */
-static json_object *vt_restore_capabilities(void)
-{
-    static const char *const names[] = {"x-ignore-shared", "events"};
-    json_object *list = json_object_new_array();
-    for (size_t i = 0; i < VT_N_ELEMENTS(names); i++) {
-        json_object *cap = json_object_new_object();
-        json_object_object_add(cap, "capability", json_object_new_string(names[i]));
-        json_object_object_add(cap, "state", json_object_new_boolean(true));
-        json_object_array_add(list, cap);
-    }
-    json_object *args = json_object_new_object();
-    json_object_object_add(args, "capabilities", list);
-    return args;
-}
-
-static json_object *vt_json_args1(const char *key, const char *value)
-{
-    json_object *args = json_object_new_object();
-    json_object_object_add(args, key, json_object_new_string(value));
-    return args;
-}
+static const char *const vt_restore_capabilities[] = {"x-ignore-shared", "events"};
 
 static int vt_restore_run(struct vt_qmp *qmp, int state_fd, int64_t deadline, vt_error_t *err)
 {
-    json_object *caps = vt_restore_capabilities();
-    json_object *getfd = vt_json_args1("fdname", "vt-state");
-    json_object *incoming = vt_json_args1("uri", "fd:vt-state");
+    json_object *caps = vt_qmp_capabilities_args(vt_restore_capabilities,
+                                                 VT_N_ELEMENTS(vt_restore_capabilities), true);
+    json_object *getfd = vt_qmp_string_args("fdname", "vt-state");
+    json_object *incoming = vt_qmp_string_args("uri", "fd:vt-state");
     int rc = -1;
     if (vt_qmp_execute(qmp, "migrate-set-capabilities", caps, -1, deadline, NULL, err) == 0 &&
         vt_qmp_execute(qmp, "getfd", getfd, state_fd, deadline, NULL, err) == 0 &&
@@ -81,20 +62,68 @@ static int vt_restore_open_state(const struct vt_dirs *dirs, const struct vt_met
     return vt_steal_fd(&fd);
 }
 
+/* Is libvirt feeding this QEMU itself: a restore from a save image
+ * (managed save, virsh restore) or an incoming live migration? libvirt
+ * sends its migrate-incoming before the started hook runs, so QEMU's
+ * incoming side then has a status (a restore has completed) or a listening
+ * socket (a migration waiting for its source). A clone started from the
+ * template point has neither: only our -incoming defer. docs/design.md,
+ * Flows: restore and migration. */
+static int vt_restore_by_libvirt(struct vt_qmp *qmp, int64_t deadline, bool *yes,
+                                 vt_error_t *err)
+{
+    json_object *ret = NULL, *v = NULL;
+    if (vt_qmp_execute(qmp, "query-migrate", NULL, -1, deadline, &ret, err) < 0)
+        return -1;
+    *yes = json_object_object_get_ex(ret, "status", &v) ||
+           json_object_object_get_ex(ret, "socket-address", &v);
+    json_object_put(ret);
+    return 0;
+}
+
+/* The running clone must look like any domain to libvirt's own save and
+ * migration: their stream carries x-ignore-shared, and the QEMU that
+ * libvirt starts to receive it (capability off) refuses a stream that has
+ * it on. The clone's RAM is private, so the capability saved nothing. */
+static int vt_restore_done(struct vt_qmp *qmp, int64_t deadline, vt_error_t *err)
+{
+    static const char *const off[] = {"x-ignore-shared"};
+    json_object *caps = vt_qmp_capabilities_args(off, VT_N_ELEMENTS(off), false);
+    int rc = vt_qmp_execute(qmp, "migrate-set-capabilities", caps, -1, deadline, NULL, err);
+    json_object_put(caps);
+    return rc;
+}
+
+static int vt_restore_feed(const struct vt_dirs *dirs, const struct vt_meta *meta,
+                           struct vt_qmp *qmp, int64_t deadline, bool *fed, vt_error_t *err)
+{
+    bool by_libvirt = false;
+    if (vt_restore_by_libvirt(qmp, deadline, &by_libvirt, err) < 0)
+        return -1;
+    if (by_libvirt)
+        return 0;
+    vt_autoclose int fd = vt_restore_open_state(dirs, meta, err);
+    if (fd < 0 || vt_restore_run(qmp, fd, deadline, err) < 0 ||
+        vt_restore_done(qmp, deadline, err) < 0)
+        return -1;
+    *fed = true;
+    return 0;
+}
+
 int vt_restore_clone(const struct vt_dirs *dirs, const struct vt_meta *meta, const char *clone,
-                     int timeout_ms, vt_error_t *err)
+                     int timeout_ms, bool *fed, vt_error_t *err)
 {
     int64_t deadline = vt_clock_ms() + timeout_ms;
+    bool fed_here = false;
     vt_autofree char *socket = vt_path_clone_qmp(dirs, clone, err);
     if (socket == NULL)
         return -1;
-    vt_autoclose int fd = vt_restore_open_state(dirs, meta, err);
-    if (fd < 0)
-        return -1;
     vt_autoqmp struct vt_qmp *qmp = NULL;
     if (vt_qmp_open(socket, deadline, &qmp, err) < 0 ||
-        vt_restore_run(qmp, fd, deadline, err) < 0)
+        vt_restore_feed(dirs, meta, qmp, deadline, &fed_here, err) < 0)
         return vt_error_prefix(err, "cannot restore clone '%s' from template '%s'", clone,
                                meta->name);
+    if (fed)
+        *fed = fed_here;
     return 0;
 }

@@ -5,11 +5,16 @@
 #include "meta.h"
 #include "paths.h"
 
+#include <stdbool.h>
+
 /* Feeds clone `clone` the saved device state of template `meta` over the
- * clone's private QMP socket (DESIGN.md, flow 4), and waits, at most
- * timeout_ms, for the incoming migration to complete. The state file must
- * match the size and digest in `meta`. */
+ * clone's private QMP socket (docs/design.md, Flows: start), waits, at most
+ * timeout_ms, for the incoming migration to complete, and turns
+ * x-ignore-shared off again. The state file must match the size and digest
+ * in `meta`. When libvirt feeds this QEMU itself (a restore from a save
+ * image, an incoming migration), it does nothing. *fed (if not NULL) says
+ * which it was. */
 int vt_restore_clone(const struct vt_dirs *dirs, const struct vt_meta *meta, const char *clone,
-                     int timeout_ms, vt_error_t *err);
+                     int timeout_ms, bool *fed, vt_error_t *err);
 
 #endif

@@ -57,7 +57,7 @@ int vt_store_load(const struct vt_dirs *dirs, const char *name, struct vt_meta *
         return -1;
     vt_autofree char *text = NULL;
     if (vt_file_read(path, VT_META_MAX, &text, NULL, err) < 0) {
-        if ((*err)->errnum == ENOENT)
+        if (*err && (*err)->errnum == ENOENT)
             return vt_error_set(err, 0, "template '%s' does not exist", name);
         return -1;
     }
@@ -86,9 +86,19 @@ int vt_store_load_saved(const struct vt_dirs *dirs, const char *name, struct vt_
     return 0;
 }
 
+void vt_store_template_dirs(const struct vt_dirs *dirs, const struct vt_meta *meta,
+                            struct vt_dirs *out)
+{
+    *out = *dirs;
+    if (meta->memory_dir)
+        out->mem = meta->memory_dir;
+}
+
 int vt_store_check_memory(const struct vt_dirs *dirs, const struct vt_meta *meta, vt_error_t *err)
 {
-    vt_autofree char *path = vt_path_template(dirs, VT_PATH_MEM, meta->name, err);
+    struct vt_dirs tdirs;
+    vt_store_template_dirs(dirs, meta, &tdirs);
+    vt_autofree char *path = vt_path_template(&tdirs, VT_PATH_MEM, meta->name, err);
     struct stat st;
     if (path == NULL)
         return -1;
@@ -121,26 +131,53 @@ bool vt_store_exists(const struct vt_dirs *dirs, const char *name)
     return path && lstat(path, &st) == 0;
 }
 
-int vt_store_create(const struct vt_dirs *dirs, const struct vt_meta *meta, vt_error_t *err)
+/* Can the QEMU user of meta enter directory st? (Its supplementary groups
+ * are not looked at: a directory open to the QEMU group or to all passes.) */
+static bool vt_store_qemu_can_enter(const struct stat *st, const struct vt_meta *meta)
 {
-    vt_autofree char *store = vt_path_template(dirs, VT_PATH_STORE_DIR, meta->name, err);
-    vt_autofree char *mem = store ? vt_path_template(dirs, VT_PATH_MEM_DIR, meta->name, err) : NULL;
-    if (mem == NULL)
-        return -1;
-    if (mkdir(store, 0700) < 0) {
-        if (errno == EEXIST)
-            return vt_error_set(err, 0, "template '%s' already exists", meta->name);
-        return vt_error_set(err, errno, "cannot create '%s'", store);
+    return (st->st_mode & S_IXOTH) || (st->st_uid == meta->qemu_uid && (st->st_mode & S_IXUSR)) ||
+           (st->st_gid == meta->qemu_gid && (st->st_mode & S_IXGRP));
+}
+
+/* Every directory from / down to dir must let the QEMU user through. */
+static int vt_store_check_reachable(const char *dir, const struct vt_meta *meta, vt_error_t *err)
+{
+    vt_autofree char *prefix = strdup(dir);
+    if (prefix == NULL)
+        return vt_error_nomem(err);
+    for (char *slash = prefix;; slash++) {
+        slash = strchr(slash, '/');
+        if (slash)
+            *slash = '\0';
+        struct stat st;
+        const char *here = *prefix ? prefix : "/";
+        if (stat(here, &st) == 0 && !vt_store_qemu_can_enter(&st, meta))
+            return vt_error_set(err, 0,
+                                "memory directory '%s' is not reachable by the QEMU user (uid %u): "
+                                "'%s' is closed to it",
+                                dir, (unsigned)meta->qemu_uid, here);
+        if (slash == NULL)
+            return 0;
+        *slash = '/';
     }
-    /* QEMU (as the QEMU user) creates and maps the memory file in MEM/T. */
-    if (vt_dir_ensure(dirs->mem, 0711, 0, 0, err) < 0 ||
-        vt_dir_ensure(mem, 0700, meta->qemu_uid, meta->qemu_gid, err) < 0 ||
-        vt_store_save_meta(dirs, meta, err) < 0) {
-        vt_autoerror vt_error_t ignored = NULL;
-        vt_store_remove(dirs, meta->name, &ignored);
-        return -1;
-    }
-    return 0;
+}
+
+/* A memory directory the user chose is theirs: it must exist and let the
+ * QEMU user through, and we change nothing about it. The configured one is
+ * ours, made root's and 0711. */
+static int vt_store_check_memory_dir(const struct vt_dirs *dirs, const struct vt_meta *meta,
+                                     vt_error_t *err)
+{
+    struct stat st;
+    if (meta->memory_dir == NULL)
+        return vt_dir_ensure(dirs->mem, 0711, 0, 0, err);
+    if (!vt_meta_memory_dir_valid(meta->memory_dir))
+        return vt_error_set(err, 0, "memory directory '%s' must be an absolute path", meta->memory_dir);
+    if (stat(meta->memory_dir, &st) < 0)
+        return vt_error_set(err, errno, "memory directory '%s'", meta->memory_dir);
+    if (!S_ISDIR(st.st_mode))
+        return vt_error_set(err, 0, "memory directory '%s' is not a directory", meta->memory_dir);
+    return vt_store_check_reachable(meta->memory_dir, meta, err);
 }
 
 static int vt_store_unlink(const struct vt_dirs *dirs, enum vt_path_kind kind, const char *name,
@@ -155,16 +192,54 @@ static int vt_store_unlink(const struct vt_dirs *dirs, enum vt_path_kind kind, c
     return 0;
 }
 
-int vt_store_remove(const struct vt_dirs *dirs, const char *name, vt_error_t *err)
+/* Removes every file of T that the store knows, then its directories, with
+ * the memory in tdirs->mem. Metadata goes first: a template without it no
+ * longer loads, so an interrupted removal never leaves something usable
+ * (delete finishes it). */
+static int vt_store_remove_files(const struct vt_dirs *tdirs, const char *name, vt_error_t *err)
 {
-    /* Metadata goes first: a template without it no longer loads, so an
-     * interrupted removal never leaves something usable (delete finishes it). */
-    static const enum vt_path_kind order[] = {VT_PATH_META, VT_PATH_DEVICE_STATE, VT_PATH_XML,
-                                              VT_PATH_MEM, VT_PATH_MEM_DIR, VT_PATH_STORE_DIR};
+    static const enum vt_path_kind order[] = {VT_PATH_META, VT_PATH_MEM, VT_PATH_MEM_DIR,
+                                              VT_PATH_DEVICE_STATE, VT_PATH_XML,
+                                              VT_PATH_STORE_DIR};
     for (size_t i = 0; i < VT_N_ELEMENTS(order); i++)
-        if (vt_store_unlink(dirs, order[i], name, err) < 0)
+        if (vt_store_unlink(tdirs, order[i], name, err) < 0)
             return -1;
     return 0;
+}
+
+int vt_store_create(const struct vt_dirs *dirs, const struct vt_meta *meta, vt_error_t *err)
+{
+    struct vt_dirs tdirs;
+    vt_store_template_dirs(dirs, meta, &tdirs);
+    vt_autofree char *store = vt_path_template(dirs, VT_PATH_STORE_DIR, meta->name, err);
+    vt_autofree char *mem = store ? vt_path_template(&tdirs, VT_PATH_MEM_DIR, meta->name, err) : NULL;
+    if (mem == NULL || vt_store_check_memory_dir(dirs, meta, err) < 0)
+        return -1;
+    if (mkdir(store, 0700) < 0) {
+        if (errno == EEXIST)
+            return vt_error_set(err, 0, "template '%s' already exists", meta->name);
+        return vt_error_set(err, errno, "cannot create '%s'", store);
+    }
+    /* QEMU (as the QEMU user) creates and maps the memory file in MEM/T.
+     * A leftover MEM/T (no store directory: not a template) is reused. */
+    if (vt_dir_ensure(mem, 0700, meta->qemu_uid, meta->qemu_gid, err) < 0 ||
+        vt_store_save_meta(dirs, meta, err) < 0) {
+        vt_autoerror vt_error_t ignored = NULL;
+        vt_store_remove_files(&tdirs, meta->name, &ignored);
+        return -1;
+    }
+    return 0;
+}
+
+int vt_store_remove(const struct vt_dirs *dirs, const char *name, vt_error_t *err)
+{
+    /* The metadata says where the memory is: read it first. */
+    struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
+    vt_autoerror vt_error_t unreadable = NULL;
+    struct vt_dirs tdirs = *dirs;
+    if (vt_store_load(dirs, name, &meta, &unreadable) == 0)
+        vt_store_template_dirs(dirs, &meta, &tdirs);
+    return vt_store_remove_files(&tdirs, name, err);
 }
 
 /* Some filesystems leave d_type unknown: ask them then. */
@@ -174,11 +249,6 @@ static bool vt_store_is_dir(DIR *d, const struct dirent *e)
     if (e->d_type != DT_UNKNOWN)
         return e->d_type == DT_DIR;
     return fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int vt_strcmp_p(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 int vt_store_list(const struct vt_dirs *dirs, char ***names, vt_error_t *err)
@@ -196,14 +266,14 @@ int vt_store_list(const struct vt_dirs *dirs, char ***names, vt_error_t *err)
         if (bigger == NULL || (bigger[n] = strdup(e->d_name)) == NULL) {
             list = bigger ? bigger : list;
             closedir(d);
-            return vt_error_set(err, ENOMEM, "cannot list templates");
+            return vt_error_nomem(err);
         }
         list = bigger;
         list[++n] = NULL;
     }
     if (d)
         closedir(d);
-    qsort(list, n, sizeof(char *), vt_strcmp_p);
+    vt_strv_sort(list, n);
     *names = vt_steal(list);
     return 0;
 }

@@ -21,6 +21,11 @@ int vt_store_load(const struct vt_dirs *dirs, const char *name, struct vt_meta *
 int vt_store_load_saved(const struct vt_dirs *dirs, const char *name, struct vt_meta *meta,
                         vt_error_t *err);
 
+/* dirs as seen by template `meta`: its memory directory in place of the
+ * configured one when it has its own (create --memory-dir). */
+void vt_store_template_dirs(const struct vt_dirs *dirs, const struct vt_meta *meta,
+                            struct vt_dirs *out);
+
 /* The memory file of a saved template must be there, a regular file (not a
  * symlink) of the guest RAM's size: QEMU would otherwise create an empty one
  * and the clone would resume onto zeroed memory. */
@@ -30,8 +35,9 @@ int vt_store_save_meta(const struct vt_dirs *dirs, const struct vt_meta *meta, v
 
 bool vt_store_exists(const struct vt_dirs *dirs, const char *name);
 
-/* Creates STATE/T and MEM/T (owned by the QEMU user) and the first
- * metadata. Fails if T exists. */
+/* Creates STATE/T and MEM/T (owned by the QEMU user; MEM is meta's
+ * memory_dir when set, which must exist and let the QEMU user through) and
+ * the first metadata. Fails if T exists. */
 int vt_store_create(const struct vt_dirs *dirs, const struct vt_meta *meta, vt_error_t *err);
 
 /* Removes every file of T that the store knows, then its directories. */
@@ -40,7 +46,8 @@ int vt_store_remove(const struct vt_dirs *dirs, const char *name, vt_error_t *er
 /* Names of all templates, sorted, NULL-terminated. */
 int vt_store_list(const struct vt_dirs *dirs, char ***names, vt_error_t *err);
 
-/* Size of a file of T (VT_PATH_DEVICE_STATE, VT_PATH_MEM), -1 if missing. */
+/* Size of a file of T (VT_PATH_DEVICE_STATE, VT_PATH_MEM), -1 if missing.
+ * For the memory file pass vt_store_template_dirs' view. */
 long long vt_store_file_size(const struct vt_dirs *dirs, enum vt_path_kind kind,
                              const char *name);
 

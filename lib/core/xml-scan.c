@@ -14,83 +14,8 @@
 
 #include "names.h"
 #include "xml-scan.h"
+#include "xml-tokens.h"
 
-#define VT_SCAN_VALUE_MAX 128
-
-struct vt_scan_attr {
-    const char *name;
-    size_t name_len;
-    const char *value;
-    size_t value_len;
-};
-
-/* A start tag: its qualified name, where its attributes begin, and whether
- * it closes itself (<.../>). */
-struct vt_scan_elem {
-    const char *name;
-    size_t name_len;
-    const char *attrs;
-    bool empty;
-};
-
-static const char *vt_scan_skip_space(const char *p)
-{
-    return p + strspn(p, " \t\r\n");
-}
-
-/* Reads name="value" or name='value' at p; returns the end, NULL if none. */
-static const char *vt_scan_attr(const char *p, struct vt_scan_attr *a)
-{
-    a->name = p;
-    a->name_len = strcspn(p, "= \t\r\n/><\"'");
-    if (a->name_len == 0)
-        return NULL;
-    p = vt_scan_skip_space(p + a->name_len);
-    if (*p != '=')
-        return NULL;
-    p = vt_scan_skip_space(p + 1);
-    char quote = *p;
-    if (quote != '"' && quote != '\'')
-        return NULL;
-    a->value = p + 1;
-    const char *end = strchr(a->value, quote);
-    if (end == NULL || memchr(a->value, '<', (size_t)(end - a->value)) != NULL)
-        return NULL;
-    a->value_len = (size_t)(end - a->value);
-    return end + 1;
-}
-
-/* The next attribute of a start tag at p, or false at the tag's end. */
-static bool vt_scan_next_attr(const char **p, struct vt_scan_attr *a)
-{
-    *p = vt_scan_skip_space(*p);
-    if (**p == '/' || **p == '>')
-        return false;
-    *p = vt_scan_attr(*p, a);
-    return *p != NULL;
-}
-
-/* Reads the start tag at p ('<'); returns its end, NULL if malformed. */
-static const char *vt_scan_elem(const char *p, struct vt_scan_elem *el)
-{
-    struct vt_scan_attr a;
-    el->name = p + 1;
-    el->name_len = strcspn(el->name, "= \t\r\n/><\"'");
-    if (el->name_len == 0)
-        return NULL;
-    el->attrs = p = el->name + el->name_len;
-    while (vt_scan_next_attr(&p, &a))
-        ;
-    if (p == NULL || (*p == '/' && p[1] != '>'))
-        return NULL;
-    el->empty = *p == '/';
-    return p + (el->empty ? 2 : 1);
-}
-
-static bool vt_scan_is(const char *s, size_t len, const char *word)
-{
-    return len == strlen(word) && strncmp(s, word, len) == 0;
-}
 
 /* Is a the declaration of PREFIX: xmlns:PREFIX, or xmlns if prefix_len is 0? */
 static bool vt_scan_is_decl(const struct vt_scan_attr *a, const char *prefix, size_t prefix_len)
@@ -143,23 +68,6 @@ static int vt_scan_tag(const struct vt_scan_elem *el, struct vt_xml_metadata *md
     }
     return vt_xml_metadata_set(md, role.value ? role.value : "", role.value_len,
                                name.value ? name.value : "", name.value_len, err);
-}
-
-/* The end of the comment, CDATA section or processing instruction at p,
- * or NULL if it has none. */
-static const char *vt_scan_skip_markup(const char *p)
-{
-    static const struct {
-        const char *open, *close;
-    } kinds[] = {{"<!--", "-->"}, {"<![CDATA[", "]]>"}, {"<?", "?>"}, {"<!", ">"}};
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        size_t open_len = strlen(kinds[i].open);
-        if (strncmp(p, kinds[i].open, open_len) == 0) {
-            const char *end = strstr(p + open_len, kinds[i].close);
-            return end ? end + strlen(kinds[i].close) : NULL;
-        }
-    }
-    return NULL;
 }
 
 /* The <metadata> start tag: all text before it is escaped, so the first
@@ -227,20 +135,30 @@ static bool vt_scan_enclosing_value(const char *floor, const char *at, const cha
     return true;
 }
 
-/* The template name in "T/memory" at `name`, if that is what is there. */
-static bool vt_scan_memory_name(const char *name, char out[VT_SCAN_VALUE_MAX])
+/* The file path that follows a mem-path key at `key` (which points just
+ * after "mem-path"), in QEMU's key=value syntax (mem-path=PATH,...) or its
+ * JSON syntax as libvirt escapes it in an attribute (&quot;mem-path&quot;:
+ * &quot;PATH&quot;), up to `end`. Copied into out; false if none. */
+static bool vt_scan_mem_path(const char *key, const char *end, char out[VT_SCAN_ARG_MAX])
 {
-    size_t len = 0;
-    while (len < VT_SCAN_VALUE_MAX - 1 && name[len] && !strchr("/\"'&,", name[len]))
-        len++;
-    if (len == 0 || len == VT_SCAN_VALUE_MAX - 1 || strncmp(name + len, "/memory", 7) != 0)
-        return false;
-    memcpy(out, name, len);
-    out[len] = '\0';
-    vt_error_t ignored = NULL;
-    bool valid = vt_name_validate(out, "template", &ignored) == 0;
-    vt_error_free(&ignored);
-    return valid;
+    /* libvirt escapes every quote inside an attribute value as &quot;. */
+    static const char *const openers[] = {"=", "&quot;:&quot;", "&quot;: &quot;"};
+    for (size_t i = 0; i < sizeof(openers) / sizeof(openers[0]); i++) {
+        size_t olen = strlen(openers[i]);
+        if ((size_t)(end - key) <= olen || strncmp(key, openers[i], olen) != 0)
+            continue;
+        const char *path = key + olen;
+        char stop = i == 0 ? ',' : '&';
+        size_t len = 0;
+        while (path + len < end && path[len] != stop)
+            len++;
+        if (len == 0 || len >= VT_SCAN_ARG_MAX)
+            return false;
+        memcpy(out, path, len);
+        out[len] = '\0';
+        return true;
+    }
+    return false;
 }
 
 /* share=on in QEMU's key=value syntax, or "share": true in its JSON syntax
@@ -255,21 +173,21 @@ static bool vt_scan_value_shares(const char *start, const char *end)
     return false;
 }
 
-int vt_xml_scan_shared_mappings(const char *xml, const char *memdir,
-                                int (*found)(const char *template_name, void *data), void *data)
+int vt_xml_scan_shared_mappings(const char *xml, int (*found)(const char *path, void *data),
+                                void *data)
 {
-    size_t dir_len = strlen(memdir);
+    static const char key[] = "mem-path";
     /* Each byte is looked at a bounded number of times: no scan goes back
      * past the previous mention, and an examined value is skipped whole. */
     const char *floor = xml;
-    for (const char *p = xml; (p = strstr(p, memdir)) != NULL; floor = p) {
+    for (const char *p = xml; (p = strstr(p, key)) != NULL; floor = p) {
         const char *start, *end;
-        char template_name[VT_SCAN_VALUE_MAX];
+        char path[VT_SCAN_ARG_MAX];
         bool in_value = vt_scan_enclosing_value(floor, p, &start, &end);
-        if (in_value && p[dir_len] == '/' && vt_scan_memory_name(p + dir_len + 1, template_name) &&
-            vt_scan_value_shares(start, end) && found(template_name, data) < 0)
+        if (in_value && vt_scan_mem_path(p + sizeof(key) - 1, end, path) &&
+            vt_scan_value_shares(start, end) && found(path, data) < 0)
             return -1;
-        p = in_value ? end : p + dir_len;
+        p = in_value ? end : p + sizeof(key) - 1;
     }
     return 0;
 }

@@ -10,9 +10,10 @@
  * absent. The same answer as vt_xml_read_metadata (lib/virt/xml.h). */
 int vt_xml_scan_metadata(const char *xml, struct vt_xml_metadata *md, vt_error_t *err);
 
-/* Calls found(T) for every attribute value in xml that maps MEMDIR/T/memory
- * with share=on (QEMU key=value or JSON syntax). Stops at found's -1. */
-int vt_xml_scan_shared_mappings(const char *xml, const char *memdir,
-                                int (*found)(const char *template_name, void *data), void *data);
+/* Calls found(PATH) for every attribute value in xml that maps file PATH
+ * (mem-path) with share=on, in QEMU's key=value or JSON syntax. Stops at
+ * found's -1. */
+int vt_xml_scan_shared_mappings(const char *xml, int (*found)(const char *path, void *data),
+                                void *data);
 
 #endif

@@ -19,9 +19,11 @@ static char *vt_clone_xml_from(const struct vt_dirs *dirs, const struct vt_meta 
                                const char *live, const char *clone, vt_error_t *err)
 {
     char *xml = NULL;
+    struct vt_dirs tdirs;
+    vt_store_template_dirs(dirs, meta, &tdirs);
     enum vt_ram_mapping mapping = meta->readonly_mapping ? VT_RAM_PRIVATE_READONLY : VT_RAM_PRIVATE;
     if (vt_name_validate(clone, "clone", err) < 0 ||
-        vt_xml_make_clone(live, meta->name, clone, dirs, meta->memory_bytes, mapping, &xml, err) <
+        vt_xml_make_clone(live, meta->name, clone, &tdirs, meta->memory_bytes, mapping, &xml, err) <
             0)
         return NULL;
     return xml;
@@ -52,24 +54,6 @@ static int vt_clone_load(const struct vt_dirs *dirs, const char *template_name,
     return 0;
 }
 
-char *vt_clone_xml(const struct vt_dirs *dirs, const char *template_name, const char *clone,
-                   vt_error_t *err)
-{
-    struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
-    vt_autofree char *live = NULL;
-    if (vt_clone_load(dirs, template_name, &meta, &live, err) < 0)
-        return NULL;
-    return vt_clone_xml_from(dirs, &meta, live, clone, err);
-}
-
-static size_t vt_strv_len(char **v)
-{
-    size_t n = 0;
-    while (v && v[n])
-        n++;
-    return n;
-}
-
 /* Explicit names must be valid, distinct and free; checked before any
  * domain is made so a bad list makes nothing. */
 static int vt_clone_check_names(virConnectPtr conn, const struct vt_dirs *dirs, char **names,
@@ -89,17 +73,24 @@ static int vt_clone_check_names(virConnectPtr conn, const struct vt_dirs *dirs, 
     return 0;
 }
 
-static int vt_clone_pick_names(virConnectPtr conn, const struct vt_dirs *dirs, const char *prefix,
-                               unsigned count, char ***out, vt_error_t *err)
+/* The first `count` free names PREFIX1, PREFIX2, ... (PREFIX defaults to
+ * "TEMPLATE-"). */
+static int vt_clone_pick_names(virConnectPtr conn, const struct vt_dirs *dirs,
+                               const struct vt_clone_request *req, char ***out, vt_error_t *err)
 {
+    unsigned count = req->count;
     vt_autostrv char **names = calloc((size_t)count + 1, sizeof(char *));
     if (names == NULL)
-        return vt_error_set(err, ENOMEM, "cannot pick clone names");
+        return vt_error_nomem(err);
     size_t n = 0;
     for (unsigned long i = 1; n < count; i++) {
         vt_autofree char *name = NULL;
-        if (asprintf(&name, "%s%lu", prefix, i) < 0)
-            return vt_error_set(err, ENOMEM, "cannot pick clone names");
+        int rc = req->prefix ? asprintf(&name, "%s%lu", req->prefix, i)
+                             : asprintf(&name, "%s-%lu", req->template_name, i);
+        if (rc < 0) {
+            name = NULL;
+            return vt_error_nomem(err);
+        }
         if (vt_name_validate(name, "clone", err) < 0)
             return -1;
         if (!vt_virt_domain_exists(conn, name) && !vt_store_exists(dirs, name))
@@ -109,11 +100,13 @@ static int vt_clone_pick_names(virConnectPtr conn, const struct vt_dirs *dirs, c
     return 0;
 }
 
-static void vt_clone_rollback(virConnectPtr conn, char **made)
+/* Removes the clones this run made; names any that stay in the error. */
+static void vt_clone_rollback(virConnectPtr conn, char **made, vt_error_t *err)
 {
     for (size_t i = 0; made && made[i]; i++) {
-        vt_autoerror vt_error_t ignored = NULL;
-        vt_virt_domain_remove(conn, made[i], &ignored);
+        vt_autoerror vt_error_t rm_err = NULL;
+        if (vt_virt_domain_remove(conn, made[i], &rm_err) < 0)
+            vt_error_prefix(err, "clone '%s' is left defined (%s)", made[i], rm_err->msg);
     }
 }
 
@@ -129,7 +122,8 @@ static int vt_clone_make_one(virConnectPtr conn, const struct vt_dirs *dirs,
         return vt_error_set_virt(err, "cannot define clone '%s'", name);
     if (start && virDomainCreate(dom) < 0) {
         vt_error_set_virt(err, "cannot start clone '%s'", name);
-        virDomainUndefine(dom);
+        char *one[] = {(char *)name, NULL};
+        vt_clone_rollback(conn, one, err);
         return -1;
     }
     return 0;
@@ -139,15 +133,35 @@ static int vt_clone_names(virConnectPtr conn, const struct vt_dirs *dirs,
                           const struct vt_clone_request *req, char ***names, vt_error_t *err)
 {
     if (req->names == NULL)
-        return vt_clone_pick_names(conn, dirs, req->prefix, req->count, names, err);
+        return vt_clone_pick_names(conn, dirs, req, names, err);
     if (vt_clone_check_names(conn, dirs, req->names, err) < 0)
         return -1;
     size_t n = vt_strv_len(req->names);
     *names = calloc(n + 1, sizeof(char *));
     for (size_t i = 0; *names && i < n; i++)
         if (((*names)[i] = strdup(req->names[i])) == NULL)
-            return vt_error_set(err, ENOMEM, "cannot copy clone names");
-    return *names ? 0 : vt_error_set(err, ENOMEM, "cannot copy clone names");
+            return vt_error_nomem(err);
+    return *names ? 0 : vt_error_nomem(err);
+}
+
+int vt_clone_preview(virConnectPtr conn, const struct vt_dirs *dirs,
+                     const struct vt_clone_request *req, char ***xmls, vt_error_t *err)
+{
+    struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
+    vt_autofree char *live = NULL;
+    vt_autostrv char **names = NULL;
+    if (vt_clone_load(dirs, req->template_name, &meta, &live, err) < 0 ||
+        vt_clone_names(conn, dirs, req, &names, err) < 0)
+        return -1;
+    size_t n = vt_strv_len(names);
+    vt_autostrv char **out = calloc(n + 1, sizeof(char *));
+    if (out == NULL)
+        return vt_error_nomem(err);
+    for (size_t i = 0; i < n; i++)
+        if ((out[i] = vt_clone_xml_from(dirs, &meta, live, names[i], err)) == NULL)
+            return -1;
+    *xmls = vt_steal(out);
+    return 0;
 }
 
 int vt_clone_create(virConnectPtr conn, const struct vt_dirs *dirs,
@@ -167,7 +181,7 @@ int vt_clone_create(virConnectPtr conn, const struct vt_dirs *dirs,
         if (vt_clone_make_one(conn, dirs, &meta, live, names[i], req->start, err) < 0) {
             char *failed = names[i];
             names[i] = NULL;
-            vt_clone_rollback(conn, names);
+            vt_clone_rollback(conn, names, err);
             names[i] = failed;
             return -1;
         }

@@ -12,14 +12,17 @@
 struct vt_clone_request {
     const char *template_name;
     char **names;       /* explicit names (NULL-terminated), or NULL */
-    const char *prefix; /* with count: PREFIX1, PREFIX2, ... first free ones */
+    const char *prefix; /* with count: PREFIX1, PREFIX2, ... first free ones;
+                         * NULL means "TEMPLATE-" */
     unsigned count;
     bool start;
 };
 
-/* The XML clone `clone` of saved template `template_name` would get. */
-char *vt_clone_xml(const struct vt_dirs *dirs, const char *template_name, const char *clone,
-                   vt_error_t *err);
+/* The XML of each clone vt_clone_create would define for `req`, with the
+ * same names (checked or picked as it does), NULL-terminated. Defines
+ * nothing. */
+int vt_clone_preview(virConnectPtr conn, const struct vt_dirs *dirs,
+                     const struct vt_clone_request *req, char ***xmls, vt_error_t *err);
 
 /* Defines (and optionally starts) the clones, all or none: on a failure
  * every domain this call made is removed again. *made receives the names. */

@@ -1,4 +1,4 @@
-/* `save`: freeze a booted template (DESIGN.md, flow 2). The metadata switch
+/* `save`: freeze a booted template (docs/design.md, Flows: save). The metadata switch
  * to "saved" is the last step; every failure before it leaves the template
  * booting (resumed when possible) with no state file anyone would use. */
 #include <errno.h>
@@ -32,16 +32,28 @@ static bool vt_domain_alive(void *data)
 /* The running domain `name`, which must be our template of that name. */
 static virDomainPtr vt_save_find_domain(virConnectPtr conn, const char *name, vt_error_t *err)
 {
-    vt_autodomain virDomainPtr dom = virDomainLookupByName(conn, name);
-    if (dom == NULL || virDomainIsActive(dom) != 1) {
+    bool missing = false;
+    vt_autodomain virDomainPtr dom = vt_virt_domain_lookup(conn, name, &missing, err);
+    if (dom == NULL && !missing)
+        return NULL;
+    int active = dom ? virDomainIsActive(dom) : 0;
+    if (active < 0) {
+        vt_error_set_virt(err, "cannot read the state of domain '%s'", name);
+        return NULL;
+    }
+    if (active == 0) {
         vt_error_set(err, 0, "template '%s' is not running; delete it and create it again", name);
         return NULL;
     }
     vt_autofree char *xml = virDomainGetXMLDesc(dom, 0);
     struct vt_xml_metadata md;
-    if (xml == NULL || vt_xml_read_metadata(xml, &md, err) < 0 || md.role != VT_ROLE_TEMPLATE ||
-        strcmp(md.template_name, name) != 0) {
-        vt_error_free(err);
+    if (xml == NULL) {
+        vt_error_set_virt(err, "cannot read the XML of domain '%s'", name);
+        return NULL;
+    }
+    if (vt_xml_read_metadata(xml, &md, err) < 0)
+        return NULL;
+    if (md.role != VT_ROLE_TEMPLATE || strcmp(md.template_name, name) != 0) {
         vt_error_set(err, 0, "domain '%s' is not a virt-template template", name);
         return NULL;
     }
@@ -64,17 +76,7 @@ static int vt_save_wait_ready(virDomainPtr dom, const char *pattern, int64_t dea
  * only blocks backed by a named file count as shared (memfd ones do not):
  * the template's RAM is memory-backend-file share=on, so it stays out on
  * every supported QEMU (lifecycle.bats checks the state's size). */
-static json_object *vt_save_capability_args(void)
-{
-    json_object *cap = json_object_new_object();
-    json_object_object_add(cap, "capability", json_object_new_string("x-ignore-shared"));
-    json_object_object_add(cap, "state", json_object_new_boolean(true));
-    json_object *list = json_object_new_array();
-    json_object_array_add(list, cap);
-    json_object *args = json_object_new_object();
-    json_object_object_add(args, "capabilities", list);
-    return args;
-}
+static const char *const vt_save_capabilities[] = {"x-ignore-shared"};
 
 /* QEMU says why in "error-desc" (e.g. the disk is full): pass that on. */
 static void vt_save_migration_error(json_object *ret, const char *status, vt_error_t *err)
@@ -94,10 +96,9 @@ static int vt_save_poll_migration(virDomainPtr dom, int64_t deadline, vt_error_t
         if (vt_virt_monitor(dom, "query-migrate", NULL, -1, &ret, err) < 0)
             return -1;
         const char *status = vt_qmp_migration_status(ret);
-        int done = status == NULL                                                        ? -1
-                   : strcmp(status, "completed") == 0                                    ? 1
-                   : (strcmp(status, "failed") == 0 || strcmp(status, "cancelled") == 0) ? -1
-                                                                                         : 0;
+        int done = status == NULL || vt_qmp_migration_failed(status) ? -1
+                   : strcmp(status, "completed") == 0                  ? 1
+                                                                       : 0;
         if (done < 0)
             vt_save_migration_error(ret, status, err);
         json_object_put(ret);
@@ -112,11 +113,10 @@ static int vt_save_poll_migration(virDomainPtr dom, int64_t deadline, vt_error_t
 /* stop, x-ignore-shared, getfd, migrate fd: — RAM stays in the shared file. */
 static int vt_save_migrate(virDomainPtr dom, int state_fd, int64_t deadline, vt_error_t *err)
 {
-    json_object *caps = vt_save_capability_args();
-    json_object *getfd = json_object_new_object();
-    json_object_object_add(getfd, "fdname", json_object_new_string("vt-state"));
-    json_object *migrate = json_object_new_object();
-    json_object_object_add(migrate, "uri", json_object_new_string("fd:vt-state"));
+    json_object *caps = vt_qmp_capabilities_args(vt_save_capabilities,
+                                                 VT_N_ELEMENTS(vt_save_capabilities), true);
+    json_object *getfd = vt_qmp_string_args("fdname", "vt-state");
+    json_object *migrate = vt_qmp_string_args("uri", "fd:vt-state");
     int rc = -1;
     if (vt_virt_monitor(dom, "stop", NULL, -1, NULL, err) == 0 &&
         vt_virt_monitor(dom, "migrate-set-capabilities", caps, -1, NULL, err) == 0 &&
@@ -148,8 +148,12 @@ static int vt_save_open_state(const struct vt_dirs *dirs, const char *name, stru
                               vt_error_t *err)
 {
     vt_autofree char *state = vt_path_template(dirs, VT_PATH_DEVICE_STATE, name, err);
-    if (state == NULL || asprintf(&f->state_tmp, "%s.tmp.XXXXXX", state) < 0)
+    if (state == NULL)
         return -1;
+    if (asprintf(&f->state_tmp, "%s.tmp.XXXXXX", state) < 0) {
+        f->state_tmp = NULL; /* undefined after a failed asprintf */
+        return vt_error_nomem(err);
+    }
     f->state_fd = mkostemp(f->state_tmp, O_CLOEXEC);
     if (f->state_fd < 0)
         return vt_error_set(err, errno, "cannot create '%s'", f->state_tmp);
@@ -218,6 +222,16 @@ static int vt_save_seal_path(const char *path, uid_t uid, gid_t gid, mode_t mode
     return 0;
 }
 
+/* The guest RAM on disk before the metadata says "saved": after a crash,
+ * clones must never resume onto pages the kernel had not written back. */
+static int vt_save_sync_memory(const char *path, vt_error_t *err)
+{
+    vt_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 || fsync(fd) < 0)
+        return vt_error_set(err, errno, "cannot write the memory file '%s' to disk", path);
+    return 0;
+}
+
 /* The least the memory file can have once saved. Its directory goes to root
  * (group: QEMU's, to reach the file): no QEMU can replace or remove the file.
  * The file: QEMU >= 8.2 clones open it read-only, so nobody may write it
@@ -228,13 +242,17 @@ static int vt_save_seal_path(const char *path, uid_t uid, gid_t gid, mode_t mode
 static int vt_save_seal_memory(const struct vt_dirs *dirs, const struct vt_meta *meta,
                                vt_error_t *err)
 {
-    vt_autofree char *dir = vt_path_template(dirs, VT_PATH_MEM_DIR, meta->name, err);
-    vt_autofree char *mem = dir ? vt_path_template(dirs, VT_PATH_MEM, meta->name, err) : NULL;
+    struct vt_dirs tdirs;
+    vt_store_template_dirs(dirs, meta, &tdirs);
+    vt_autofree char *dir = vt_path_template(&tdirs, VT_PATH_MEM_DIR, meta->name, err);
+    vt_autofree char *mem = dir ? vt_path_template(&tdirs, VT_PATH_MEM, meta->name, err) : NULL;
     if (mem == NULL)
         return -1;
     int rc = meta->readonly_mapping
                  ? vt_save_seal_path(mem, 0, meta->qemu_gid, 0440, err)
                  : vt_save_seal_path(mem, meta->qemu_uid, meta->qemu_gid, 0600, err);
+    if (rc == 0)
+        rc = vt_save_sync_memory(mem, err);
     if (rc < 0)
         return -1;
     return vt_save_seal_path(dir, 0, meta->qemu_gid, 0750, err);

@@ -13,14 +13,15 @@
 #include "virt.h"
 
 /* Adds domain `name` if libvirt says it runs. */
-static int vt_stats_add(virConnectPtr conn, struct vt_template_stats *s, const char *name,
-                        const char *role, const char *mem_path, vt_error_t *err)
+static int vt_stats_add(virConnectPtr conn, const struct vt_dirs *dirs,
+                        struct vt_template_stats *s, const char *name, const char *role,
+                        const char *mem_path, vt_error_t *err)
 {
     vt_autodomain virDomainPtr dom = virDomainLookupByName(conn, name);
     if (dom == NULL || virDomainIsActive(dom) != 1)
         return 0;
     struct vt_domain_memory d = {.role = role};
-    if (vt_virt_domain_pid(name, &d.pid, err) < 0 || vt_memstat_read(d.pid, mem_path, &d.mem, err) < 0) {
+    if (vt_virt_domain_pid(dirs, name, &d.pid, err) < 0 || vt_memstat_read(d.pid, mem_path, &d.mem, err) < 0) {
         if (virDomainIsActive(dom) == 1)
             return -1;
         vt_error_free(err); /* it stopped meanwhile: not running, not counted */
@@ -29,7 +30,7 @@ static int vt_stats_add(virConnectPtr conn, struct vt_template_stats *s, const c
     struct vt_domain_memory *bigger = realloc(s->domains, (s->count + 1) * sizeof(*bigger));
     if (bigger == NULL || (d.name = strdup(name)) == NULL) {
         s->domains = bigger ? bigger : s->domains;
-        return vt_error_set(err, ENOMEM, "stats");
+        return vt_error_nomem(err);
     }
     s->domains = bigger;
     s->domains[s->count++] = d;
@@ -52,19 +53,28 @@ int vt_stats_collect(virConnectPtr conn, const struct vt_dirs *dirs, const char 
     vt_autostrv char **clones = NULL;
     if (vt_store_load(dirs, name, &meta, err) < 0 || vt_virt_list_clones(conn, name, &clones, err) < 0)
         return -1;
-    vt_autofree char *mem_path = vt_path_template(dirs, VT_PATH_MEM, name, err);
-    if (mem_path == NULL || (s->name = strdup(name)) == NULL)
+    struct vt_dirs tdirs;
+    vt_store_template_dirs(dirs, &meta, &tdirs);
+    vt_autofree char *mem_path = vt_path_template(&tdirs, VT_PATH_MEM, name, err);
+    if (mem_path == NULL)
         return -1;
+    if ((s->name = strdup(name)) == NULL)
+        return vt_error_nomem(err);
     s->memory_bytes = meta.memory_bytes;
     s->file_resident = vt_stats_file_resident(mem_path);
     int rc = meta.state == VT_TEMPLATE_BOOTING
-                 ? vt_stats_add(conn, s, name, "template", mem_path, err)
+                 ? vt_stats_add(conn, dirs, s, name, "template", mem_path, err)
                  : 0;
     for (char **c = clones; rc == 0 && *c; c++)
-        rc = vt_stats_add(conn, s, *c, "clone", mem_path, err);
+        rc = vt_stats_add(conn, dirs, s, *c, "clone", mem_path, err);
     if (rc < 0)
         vt_stats_clear(s);
     return rc;
+}
+
+uint64_t vt_stats_saved_bytes(const struct vt_template_stats *s)
+{
+    return s->independent > s->total_pss ? s->independent - s->total_pss : 0;
 }
 
 void vt_stats_clear(struct vt_template_stats *s)

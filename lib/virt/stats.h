@@ -32,6 +32,9 @@ struct vt_template_stats {
     uint64_t independent; /* the same domains as independent copies: overhead + guest RSS each */
 };
 
+/* What sharing saves: the independent copies' memory minus the total PSS. */
+uint64_t vt_stats_saved_bytes(const struct vt_template_stats *stats);
+
 int vt_stats_collect(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
                      struct vt_template_stats *stats, vt_error_t *err);
 void vt_stats_clear(struct vt_template_stats *stats);

@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "clock.h"
 #include "names.h"
 #include "store.h"
@@ -20,15 +21,19 @@ static int vt_template_check_free(virConnectPtr conn, const struct vt_dirs *dirs
 }
 
 int vt_template_create(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
-                       const char *source_xml, vt_error_t *err)
+                       const char *source_xml, const char *memory_dir, vt_error_t *err)
 {
     if (vt_name_validate(name, "template", err) < 0)
         return -1;
+    if (memory_dir && !vt_meta_memory_dir_valid(memory_dir))
+        return vt_error_set(err, 0, "invalid memory directory '%s': give an absolute path", memory_dir);
     struct vt_meta meta = {.name = (char *)name, .state = VT_TEMPLATE_BOOTING,
-                           .boot_ms = -1, .save_ms = -1};
+                           .boot_ms = -1, .save_ms = -1, .memory_dir = (char *)memory_dir};
+    struct vt_dirs tdirs;
+    vt_store_template_dirs(dirs, &meta, &tdirs);
     vt_autofree char *xml = NULL;
     /* Everything that can be refused is checked before anything exists. */
-    if (vt_xml_make_template(source_xml, name, dirs, &xml, &meta.memory_bytes, err) < 0 ||
+    if (vt_xml_make_template(source_xml, name, &tdirs, &xml, &meta.memory_bytes, err) < 0 ||
         vt_virt_qemu_user(conn, &meta.qemu_uid, &meta.qemu_gid, err) < 0)
         return -1;
     vt_autoclose int lock = vt_store_lock(dirs, err);
@@ -94,6 +99,20 @@ int vt_template_delete(virConnectPtr conn, const struct vt_dirs *dirs, const cha
     return vt_store_remove(dirs, name, err);
 }
 
+void vt_template_info_clear(struct vt_template_info *info)
+{
+    vt_meta_clear(&info->meta);
+    free(info->memory_path);
+    *info = (struct vt_template_info){0};
+}
+
+const char *vt_template_info_state(const struct vt_template_info *info)
+{
+    if (info->meta.state == VT_TEMPLATE_BOOTING && !info->running)
+        return "stopped";
+    return vt_template_state_name(info->meta.state);
+}
+
 int vt_template_describe(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
                          struct vt_template_info *info, vt_error_t *err)
 {
@@ -110,6 +129,17 @@ int vt_template_describe(virConnectPtr conn, const struct vt_dirs *dirs, const c
     vt_autodomain virDomainPtr dom = virDomainLookupByName(conn, name);
     info->running = dom && virDomainIsActive(dom) == 1;
     info->state_size = vt_store_file_size(dirs, VT_PATH_DEVICE_STATE, name);
-    info->memory_file_size = vt_store_file_size(dirs, VT_PATH_MEM, name);
+    struct vt_dirs tdirs;
+    vt_store_template_dirs(dirs, &info->meta, &tdirs);
+    info->memory_file_size = vt_store_file_size(&tdirs, VT_PATH_MEM, name);
+    if ((info->memory_path = vt_path_template(&tdirs, VT_PATH_MEM, name, err)) == NULL) {
+        vt_template_info_clear(info);
+        return -1;
+    }
+    /* A memory directory gone after a reboot is no reason to hide the
+     * template: info shows where its memory was. */
+    vt_autoerror vt_error_t unknown = NULL;
+    if (vt_fs_is_volatile(tdirs.mem, &info->memory_volatile, &unknown) < 0)
+        info->memory_volatile = false;
     return 0;
 }

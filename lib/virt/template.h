@@ -12,9 +12,11 @@
 #include "paths.h"
 
 /* Starts template `name` as a transient domain from `source_xml` (a domain
- * definition). Nothing is left behind when it fails. */
+ * definition), its RAM in MEMDIR/name/memory, where MEMDIR is memory_dir
+ * (an existing directory the QEMU user can enter) or, when NULL, the
+ * configured one. Nothing is left behind when it fails. */
 int vt_template_create(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
-                       const char *source_xml, vt_error_t *err);
+                       const char *source_xml, const char *memory_dir, vt_error_t *err);
 
 struct vt_save_opts {
     const char *wait_console; /* POSIX extended regex, or NULL */
@@ -36,8 +38,16 @@ struct vt_template_info {
     bool running;         /* template domain is up (booting) */
     long long state_size; /* bytes on disk, -1 if none */
     long long memory_file_size;
+    char *memory_path;    /* where the guest RAM file is */
+    bool memory_volatile; /* on tmpfs/ramfs: gone after a host reboot */
     unsigned clones;
 };
+
+void vt_template_info_clear(struct vt_template_info *info);
+
+/* The state a user sees: "booting", "saved", or "stopped" for a template
+ * that booted once and was never saved (only delete helps). */
+const char *vt_template_info_state(const struct vt_template_info *info);
 
 int vt_template_describe(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
                          struct vt_template_info *info, vt_error_t *err);

@@ -111,30 +111,33 @@ int vt_virt_qemu_user(virConnectPtr conn, uid_t *uid, gid_t *gid, vt_error_t *er
     return rc;
 }
 
+virDomainPtr vt_virt_domain_lookup(virConnectPtr conn, const char *name, bool *missing,
+                                   vt_error_t *err)
+{
+    virDomainPtr dom = virDomainLookupByName(conn, name);
+    *missing = dom == NULL && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN;
+    if (dom != NULL)
+        return dom;
+    if (*missing)
+        vt_error_set(err, 0, "domain '%s' does not exist", name);
+    else
+        vt_error_set_virt(err, "cannot look up domain '%s'", name);
+    return NULL;
+}
+
 bool vt_virt_domain_exists(virConnectPtr conn, const char *name)
 {
     vt_autodomain virDomainPtr dom = virDomainLookupByName(conn, name);
     return dom != NULL;
 }
 
-static char *vt_qmp_command_text(const char *command, json_object *args)
-{
-    json_object *cmd = json_object_new_object();
-    json_object_object_add(cmd, "execute", json_object_new_string(command));
-    if (args)
-        json_object_object_add(cmd, "arguments", json_object_get(args));
-    char *text = strdup(json_object_to_json_string_ext(cmd, JSON_C_TO_STRING_PLAIN));
-    json_object_put(cmd);
-    return text;
-}
-
 int vt_virt_monitor(virDomainPtr dom, const char *command, json_object *args, int pass_fd,
                     json_object **ret, vt_error_t *err)
 {
-    vt_autofree char *text = vt_qmp_command_text(command, args);
+    vt_autofree char *text = vt_qmp_command_text(command, args, err);
     vt_autofree char *reply = NULL;
     if (text == NULL)
-        return vt_error_set(err, ENOMEM, "%s", command);
+        return -1;
     int rc = pass_fd >= 0 ? virDomainQemuMonitorCommandWithFiles(dom, text, 1, &pass_fd, NULL, NULL,
                                                                  &reply, 0)
                           : virDomainQemuMonitorCommand(dom, text, &reply, 0);
@@ -143,15 +146,7 @@ int vt_virt_monitor(virDomainPtr dom, const char *command, json_object *args, in
     struct vt_qmp_message msg;
     if (vt_qmp_parse_message(reply, strlen(reply), &msg, err) < 0)
         return vt_error_prefix(err, "%s", command);
-    if (msg.kind == VT_QMP_ERROR) {
-        vt_error_set(err, 0, "%s: %s", command, msg.error_desc);
-        vt_qmp_message_clear(&msg);
-        return -1;
-    }
-    if (ret)
-        *ret = json_object_get(msg.value);
-    vt_qmp_message_clear(&msg);
-    return 0;
+    return vt_qmp_reply_take(command, &msg, ret, err);
 }
 
 /* Reads our metadata element alone, without the whole domain XML. */
@@ -163,11 +158,6 @@ static bool vt_virt_is_clone_of(virDomainPtr dom, const char *template_name)
     if (el == NULL || vt_xml_read_metadata_element(el, &md, &ignored) < 0)
         return false;
     return md.role == VT_ROLE_CLONE && strcmp(md.template_name, template_name) == 0;
-}
-
-static int vt_strcmp_p(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 int vt_virt_list_clones(virConnectPtr conn, const char *template_name, char ***names,
@@ -186,17 +176,17 @@ int vt_virt_list_clones(virConnectPtr conn, const char *template_name, char ***n
     }
     free(doms);
     if (list == NULL)
-        return vt_error_set(err, ENOMEM, "cannot list domains");
-    qsort(list, found, sizeof(char *), vt_strcmp_p);
+        return vt_error_nomem(err);
+    vt_strv_sort(list, found);
     *names = list;
     return 0;
 }
 
-int vt_virt_domain_pid(const char *name, pid_t *pid, vt_error_t *err)
+int vt_virt_domain_pid(const struct vt_dirs *dirs, const char *name, pid_t *pid, vt_error_t *err)
 {
-    vt_autofree char *path = NULL, *text = NULL;
-    if (asprintf(&path, "%s/%s.pid", VT_LIBVIRT_QEMU_RUNDIR, name) < 0)
-        return vt_error_set(err, ENOMEM, "pid file");
+    vt_autofree char *path = vt_path_qemu_pid(dirs, name, err), *text = NULL;
+    if (path == NULL)
+        return -1;
     if (vt_file_read(path, 64, &text, NULL, err) < 0)
         return vt_error_prefix(err, "cannot find the QEMU process of '%s'", name);
     char *end = NULL;

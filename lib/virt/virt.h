@@ -9,6 +9,7 @@
 #include <libvirt/libvirt.h>
 
 #include "error.h"
+#include "paths.h"
 #include "versions.h"
 
 /* Like vt_error_set, with libvirt's last error message appended. (Here and
@@ -34,6 +35,12 @@ int vt_virt_versions(virConnectPtr conn, struct vt_versions *v, vt_error_t *err)
 
 bool vt_virt_domain_exists(virConnectPtr conn, const char *name);
 
+/* Looks domain `name` up. NULL with *err: "domain 'NAME' does not exist"
+ * and *missing when libvirt says there is no such domain, libvirt's own
+ * reason otherwise (a dropped connection, a permission error). */
+virDomainPtr vt_virt_domain_lookup(virConnectPtr conn, const char *name, bool *missing,
+                                   vt_error_t *err);
+
 /* Runs one QMP command through libvirt's monitor, with an optional fd
  * passed along (libvirt >= 8.2, local connections). *ret receives a new
  * reference to the "return" value. */
@@ -46,8 +53,8 @@ int vt_virt_list_clones(virConnectPtr conn, const char *template_name, char ***n
                         vt_error_t *err);
 
 /* The QEMU pid of running domain `name`, from libvirt's pid file
- * (LIBVIRT_QEMU_RUNDIR/NAME.pid). */
-int vt_virt_domain_pid(const char *name, pid_t *pid, vt_error_t *err);
+ * (vt_path_qemu_pid). */
+int vt_virt_domain_pid(const struct vt_dirs *dirs, const char *name, pid_t *pid, vt_error_t *err);
 
 /* Destroys (if running) and undefines a domain, with its managed save,
  * snapshots and NVRAM. */

@@ -1,5 +1,5 @@
 /* The clone side: the template's saved live XML becomes a clone's
- * persistent definition. Only what is per domain changes (DESIGN.md, flow 3). */
+ * persistent definition. Only what is per domain changes (docs/design.md, Flows: clone). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,7 +35,7 @@ static int vt_xml_clone_qemu_args(struct vt_xml *x, const char *clone, const str
     if (qmp == NULL)
         return -1;
     if (asprintf(&chardev, "socket,id=vt-qmp,path=%s,server=on,wait=off", qmp) < 0)
-        return vt_error_set(err, ENOMEM, "cannot add a QEMU argument");
+        return vt_error_nomem(err);
     vt_xml_qemu_strip_ours(x);
     xmlNodePtr cmdline = vt_xml_qemu_commandline(x);
     /* share=off: copy-on-write, the template file is never written. The

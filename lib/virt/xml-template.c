@@ -42,7 +42,7 @@ struct vt_xml_refusal {
 };
 
 /* What the template cannot have: we own the guest RAM, and a balloon would
- * free pages the clones share (DESIGN.md). */
+ * free pages the clones share (docs/design.md, Flows: create). */
 static const struct vt_xml_refusal vt_template_refusals[] = {
     {"/domain/metadata/vt:template", "domain XML is already managed by virt-template"},
     {"/domain/memoryBacking/hugepages", "domain XML uses hugepages; templates need file-backed RAM"},
@@ -71,7 +71,7 @@ static int vt_xml_add_no_balloon(struct vt_xml *x, vt_error_t *err)
     xmlNodePtr devices = vt_xml_child(xmlDocGetRootElement(x->doc), "devices");
     xmlNodePtr balloon = devices ? xmlNewChild(devices, NULL, BAD_CAST "memballoon", NULL) : NULL;
     if (balloon == NULL || xmlSetProp(balloon, BAD_CAST "model", BAD_CAST "none") == NULL)
-        return vt_error_set(err, ENOMEM, "cannot edit XML");
+        return vt_error_nomem(err);
     return 0;
 }
 

@@ -42,7 +42,7 @@ int vt_xml_open(const char *text, struct vt_xml *x, vt_error_t *err)
     if (x->ctx == NULL || xmlXPathRegisterNs(x->ctx, BAD_CAST "qemu", BAD_CAST VT_XML_QEMU_NS) ||
         xmlXPathRegisterNs(x->ctx, BAD_CAST VT_XML_NS_PREFIX, BAD_CAST VT_XML_NS)) {
         vt_xml_close(x);
-        return vt_error_set(err, ENOMEM, "cannot prepare XPath");
+        return vt_error_nomem(err);
     }
     return 0;
 }
@@ -65,7 +65,7 @@ int vt_xml_dump(struct vt_xml *x, char **out, vt_error_t *err)
     xmlBufferPtr buf = xmlBufferCreate();
     if (buf == NULL || xmlNodeDump(buf, x->doc, xmlDocGetRootElement(x->doc), 0, 1) < 0) {
         xmlBufferFree(buf);
-        return vt_error_set(err, ENOMEM, "cannot format XML");
+        return vt_error_nomem(err);
     }
     size = xmlBufferLength(buf);
     mem = (xmlChar *)malloc((size_t)size + 2);
@@ -76,7 +76,7 @@ int vt_xml_dump(struct vt_xml *x, char **out, vt_error_t *err)
     }
     xmlBufferFree(buf);
     if (mem == NULL)
-        return vt_error_set(err, ENOMEM, "cannot format XML");
+        return vt_error_nomem(err);
     *out = (char *)mem;
     return 0;
 }
@@ -131,11 +131,11 @@ xmlNodePtr vt_xml_child(xmlNodePtr parent, const char *name)
 int vt_xml_set_text(xmlNodePtr node, const char *text, vt_error_t *err)
 {
     if (node == NULL)
-        return vt_error_set(err, ENOMEM, "cannot edit XML");
+        return vt_error_nomem(err);
     if (node->type == XML_ATTRIBUTE_NODE) {
         xmlAttrPtr attr = (xmlAttrPtr)node;
         if (xmlSetNsProp(attr->parent, attr->ns, attr->name, BAD_CAST text) == NULL)
-            return vt_error_set(err, ENOMEM, "cannot edit XML");
+            return vt_error_nomem(err);
         return 0;
     }
     xmlNodeSetContent(node, NULL);
@@ -222,7 +222,7 @@ int vt_xml_qemu_add_arg(xmlNodePtr cmdline, const char *value, vt_error_t *err)
 {
     xmlNodePtr arg = cmdline ? xmlNewChild(cmdline, cmdline->ns, BAD_CAST "arg", NULL) : NULL;
     if (arg == NULL || xmlSetProp(arg, BAD_CAST "value", BAD_CAST value) == NULL)
-        return vt_error_set(err, ENOMEM, "cannot add a QEMU argument");
+        return vt_error_nomem(err);
     return 0;
 }
 
@@ -274,6 +274,8 @@ static const char *const vt_ram_mapping_options[] = {
     [VT_RAM_PRIVATE] = "share=off",
     [VT_RAM_PRIVATE_READONLY] = "share=off,readonly=on,rom=off",
 };
+_Static_assert(VT_N_ELEMENTS(vt_ram_mapping_options) == VT_RAM_MAPPING_LAST,
+               "vt_ram_mapping_options must cover enum vt_ram_mapping");
 
 int vt_xml_qemu_add_ram(xmlNodePtr cmdline, uint64_t bytes, const char *mem_path,
                         enum vt_ram_mapping mapping, vt_error_t *err)
@@ -281,10 +283,11 @@ int vt_xml_qemu_add_ram(xmlNodePtr cmdline, uint64_t bytes, const char *mem_path
     vt_autofree char *object = NULL;
     if (asprintf(&object, "memory-backend-file,id=vt-ram,size=%llu,mem-path=%s,%s",
                  (unsigned long long)bytes, mem_path, vt_ram_mapping_options[mapping]) < 0)
-        return vt_error_set(err, ENOMEM, "cannot add a QEMU argument");
+        return vt_error_nomem(err);
     /* A later -machine overrides libvirt's memory-backend=pc.ram; the unused
-     * pc.ram object costs nothing. store-global-state=off: see DESIGN.md, the
-     * clone would otherwise resume into "paused" after libvirt's early cont. */
+     * pc.ram object costs nothing. store-global-state=off: the clone would
+     * otherwise resume into "paused" after libvirt's early cont
+     * (docs/design.md, Traps: global state). */
     if (vt_xml_qemu_add_arg(cmdline, "-object", err) < 0 ||
         vt_xml_qemu_add_arg(cmdline, object, err) < 0 ||
         vt_xml_qemu_add_arg(cmdline, "-machine", err) < 0 ||
@@ -325,7 +328,7 @@ int vt_xml_rename_files(struct vt_xml *x, const char *old_name, const char *new_
         vt_autofree char *old = (char *)xmlNodeGetContent(set->nodeTab[i]);
         vt_autofree char *new = old ? vt_xml_renamed_file_path(old, old_name, new_name) : NULL;
         if (new == NULL || vt_xml_set_text(set->nodeTab[i], new, err) < 0)
-            return vt_error_set(err, ENOMEM, "cannot edit XML");
+            return vt_error_nomem(err);
     }
     return 0;
 }

@@ -39,6 +39,7 @@ enum vt_ram_mapping {
                               * read-write (QEMU < 8.2) */
     VT_RAM_PRIVATE_READONLY, /* a clone on QEMU >= 8.2: the file opened
                               * read-only, the mapping writable in private */
+    VT_RAM_MAPPING_LAST
 };
 
 /* Turns the template's saved live XML into clone `clone`'s persistent XML. */

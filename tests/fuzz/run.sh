@@ -11,7 +11,7 @@
 # is kept in tests/fuzz/artifacts/ and its path printed. To add inputs to
 # the corpus, minimize them first:
 #   tests/fuzz/fuzz-TARGET -merge=1 CORPUS_DIR NEW_INPUTS_DIR
-# Exits 1 if a target failed; skips (TAP "1..0 # SKIP", exit 77) without
+# Exits 1 if a target failed; skips (TAP "1..0 # SKIP", exit 0) without
 # clang or its libFuzzer runtime.
 set -euo pipefail
 
@@ -22,17 +22,17 @@ seconds=${1:-${VT_FUZZ_SECONDS:-60}}
 targets=(xml-scan qmp meta)
 # lib/ files each harness links, compiled with the same sanitizers.
 declare -A lib_sources=(
-	[xml-scan]="core/xml-scan.c core/xml-metadata.c virt/xml.c core/paths.c core/names.c
-		core/error.c core/cleanup.c"
+	[xml-scan]="core/xml-scan.c core/xml-tokens.c core/xml-metadata.c virt/xml.c core/paths.c
+		core/names.c core/error.c core/cleanup.c"
 	[qmp]="core/qmp.c core/clock.c core/error.c core/cleanup.c"
 	[meta]="core/meta.c core/digest.c core/names.c core/error.c core/cleanup.c"
 )
 declare -A pkg_modules=([xml-scan]=libxml-2.0 [qmp]=json-c [meta]="json-c nettle")
 
-# make check's TAP driver takes any non-zero exit as an error, so it sets
-# VT_FUZZ_SKIP_STATUS=0: the "1..0 # SKIP" plan is what marks the skip there.
-skip() { echo "1..0 # SKIP $*"; exit "${VT_FUZZ_SKIP_STATUS:-77}"; }
+# shellcheck source=tests/tap.sh
+. "$here/../tap.sh"
 die() { echo "Bail out! $*"; exit 99; }
+tap_skip_in_distcheck "fuzzing needs clang and minutes"
 
 [[ $seconds =~ ^[1-9][0-9]*$ ]] || die "run.sh: SECONDS must be a positive integer, not '$seconds'"
 [ -f "$VT_BUILDDIR/config.h" ] ||
@@ -42,7 +42,7 @@ cc=
 for c in ${VT_FUZZ_CC:-clang clang-14 clang-15 clang-16}; do
 	if command -v "$c" >/dev/null; then cc=$c; break; fi
 done
-[ -n "$cc" ] || skip "clang is not installed (Debian: clang-14 libclang-rt-14-dev)"
+[ -n "$cc" ] || tap_skip "clang is not installed (Debian: clang-14 libclang-rt-14-dev)"
 major=$("$cc" -dumpversion | cut -d. -f1)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vt-fuzz.XXXXXX")
@@ -50,7 +50,7 @@ trap 'rm -rf "$work"' EXIT
 sanitize=-fsanitize=address,undefined
 echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' >"$work/probe.c"
 "$cc" -fsanitize=fuzzer $sanitize -o "$work/probe" "$work/probe.c" >/dev/null 2>&1 ||
-	skip "$cc cannot link libFuzzer (Debian: libclang-rt-$major-dev)"
+	tap_skip "$cc cannot link libFuzzer (Debian: libclang-rt-$major-dev)"
 
 # Readable stack traces when a crash is found.
 for s in llvm-symbolizer "llvm-symbolizer-$major"; do

@@ -15,7 +15,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${VT_CACHE_DIR:-/var/cache/virt-template-test}
 PROBE_SECONDS=10
-QEMU=qemu-system-x86_64
+QEMU='qemu-system-x86_64'
 
 [ -z "${VT_VIRT_TYPE:-}" ] || { echo "$VT_VIRT_TYPE"; exit 0; }
 

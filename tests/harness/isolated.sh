@@ -6,14 +6,17 @@
 #   --keep       keep the scratch directory (logs, state) and say where it is
 # Exits with CMD's status; 77 (skip) when not root or a tool is missing.
 #
-# CMD runs in a private mount namespace where /etc/libvirt (a copy of the
-# host's without hooks, domains or autostarted networks), /run/libvirt,
-# /var/lib/libvirt, /var/log/libvirt and /var/cache/libvirt are private, with
-# its own virtlogd and libvirtd. A host libvirtd is neither needed nor touched.
+# CMD runs in a private mount and network namespace (only loopback), where
+# /etc/libvirt (a copy of the host's without hooks, domains or autostarted
+# networks), /run/libvirt, /var/lib/libvirt, /var/log/libvirt and
+# /var/cache/libvirt are private, with its own virtlogd and libvirtd. A host
+# libvirtd is neither needed nor touched.
 #
 # Environment read:
 #   VT_STATEDIR VT_MEMDIR VT_RUNDIR  product directories to replace by fresh,
-#                empty ones (tmpfs), e.g. /var/lib/virt-template
+#                empty ones, e.g. /var/lib/virt-template: the store and the
+#                memory directory on disk (scratch directories, as on a host:
+#                they survive a simulated reboot), the run directory on tmpfs
 #   VT_LIBVIRTD_LOG_FILTERS  libvirtd log_filters (default: see LOG_FILTERS)
 #   VT_ISOLATED_CGROUPS=1  let libvirtd use cgroups (default: off, see below)
 #   VT_CACHE_DIR  QEMU capabilities found by libvirtd are kept in
@@ -52,7 +55,7 @@ skip() { say "SKIP: $*"; exit 77; }
 preflight() {
 	[ "$(id -u)" = 0 ] || skip "must run as root"
 	local t missing=()
-	for t in unshare libvirtd virtlogd virsh mount umount; do
+	for t in unshare libvirtd virtlogd virsh mount umount ip; do
 		command -v "$t" >/dev/null || missing+=("$t")
 	done
 	[ ${#missing[@]} = 0 ] || skip "missing: ${missing[*]}"
@@ -135,10 +138,25 @@ setup_mounts() {
 		copy_skeleton "$d" "$SCRATCH$d"
 		mount_over "$SCRATCH$d" "$d"
 	done
-	for v in VT_STATEDIR VT_MEMDIR VT_RUNDIR; do
-		[ -z "${!v:-}" ] || mount_over tmpfs "${!v}"
-	done
+	product_dirs
 	seed_caps
+}
+
+# Fresh product directories: the store and memory on disk, the run
+# directory on tmpfs, as /run is. A memory directory inside the store is
+# already fresh.
+product_dirs() {
+	local v
+	for v in VT_STATEDIR VT_MEMDIR; do
+		[ -n "${!v:-}" ] || continue
+		if [ "$v" = VT_MEMDIR ] && [ -n "${VT_STATEDIR:-}" ] &&
+			[[ $VT_MEMDIR == "$VT_STATEDIR"/* ]]; then
+			continue
+		fi
+		mkdir -p "$SCRATCH/product/$v"
+		mount_over "$SCRATCH/product/$v" "${!v}"
+	done
+	[ -z "${VT_RUNDIR:-}" ] || mount_over tmpfs "$VT_RUNDIR"
 }
 
 # libvirt revalidates cached capabilities itself (QEMU binary and libvirtd
@@ -299,6 +317,7 @@ inside() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	trap 'exit 129' HUP
+	ip link set lo up
 	setup_mounts
 	fix_kvm
 	start_daemons
@@ -317,7 +336,9 @@ main() {
 		# save; a child subreaper (tini -s) reaps at once, as systemd does.
 		local reaper=()
 		command -v tini >/dev/null && reaper=(tini -s --)
-		exec unshare -m --propagation private -- "${reaper[@]}" "$BASH" "$SELF" "$@"
+		# A network namespace of its own too: a test may add links (a
+		# migration peer, tests/harness/peer.sh) that nothing outside sees.
+		exec unshare -m -n --propagation private -- "${reaper[@]}" "$BASH" "$SELF" "$@"
 	fi
 	inside
 }

@@ -24,6 +24,7 @@ teardown_file() {
 }
 
 @test "clone of an unsaved template" {
+	# shellcheck disable=SC2154 # run.sh exports VT_GUEST_* (build-guest.sh --print-paths)
 	virt-template -q create unsaved --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" --virt-type "$VT_VIRT_TYPE"
 	expect_clean_failure "template 'unsaved' is not saved yet" virt-template clone unsaved c1
 	virt-template -q delete --force unsaved
@@ -104,7 +105,8 @@ teardown_file() {
 	run virt-template info dead
 	echo "$output" | grep -Eq '^State: +stopped$'
 	virt-template -q delete dead
-	[ ! -e "$VT_STATEDIR/dead" ] && [ ! -e "$VT_MEMDIR/dead" ]
+	[ ! -e "$VT_STATEDIR/dead" ]
+	[ ! -e "$VT_MEMDIR/dead" ]
 }
 
 @test "usage errors point at --help" {
@@ -119,9 +121,13 @@ teardown_file() {
 
 @test "--help and --version print to stdout and exit 0" {
 	run --separate-stderr virt-template --help
-	[ "$status" -eq 0 ] && [[ "$output" == Usage:* ]] && [ -z "$stderr" ]
+	[ "$status" -eq 0 ]
+	[[ "$output" == Usage:* ]]
+	[ -z "$stderr" ]
 	run --separate-stderr virt-template --version
-	[ "$status" -eq 0 ] && [[ "$output" == "virt-template "* ]] && [ -z "$stderr" ]
+	[ "$status" -eq 0 ]
+	[[ "$output" == "virt-template "* ]]
+	[ -z "$stderr" ]
 	# What it runs against, and the mapping that QEMU allows.
 	echo "$output" | grep -Eq "^QEMU: +$(qemu_version)$"
 	echo "$output" | grep -Eq "^libvirt daemon: +[0-9]+\.[0-9]+\.[0-9]+$"
@@ -131,7 +137,8 @@ teardown_file() {
 		echo "$output" | grep -Eq '^readonly template mapping: +no'
 	fi
 	run virt-template clone --help
-	[ "$status" -eq 0 ] && [[ "$output" == "Usage: virt-template clone"* ]]
+	[ "$status" -eq 0 ]
+	[[ "$output" == "Usage: virt-template clone"* ]]
 }
 
 @test "a connection to another driver than QEMU is refused with one line" {

@@ -14,6 +14,7 @@ teardown_file() {
 }
 
 @test "50 concurrent clone runs into one template: 50 distinct clones, metadata intact" {
+	# shellcheck disable=SC2016 # expanded by sh -c, $0 is the directory
 	seq 50 | xargs -P 50 -I{} sh -c 'virt-template -q clone cc --count 1 --prefix w >"$0/{}.out" 2>&1' \
 		"$BATS_TEST_TMPDIR"
 	cat "$BATS_TEST_TMPDIR"/*.out | sort >"$BATS_TEST_TMPDIR/names"
@@ -23,8 +24,7 @@ teardown_file() {
 	run virt-template info "$T" --json
 	[ "$status" -eq 0 ]
 	echo "$output" | grep -q '"clones": 50'
-	ls "$VT_STATEDIR/$T" | grep -v tmp >/dev/null
-	[ -z "$(ls "$VT_STATEDIR/$T" | grep tmp)" ]
+	[ "$(store_files "$T")" = "domain.xml meta.json state" ]
 }
 
 @test "20 concurrent virsh start of clones: all run the template's guest" {
@@ -34,7 +34,7 @@ teardown_file() {
 	for i in $(seq 20); do
 		[ "$(domain_state "w$i")" = "running" ]
 		wait_for_file_match "$(console_log "w$i")" "VT-TICK [0-9]+ $token" 60
-		! grep -q VT-BOOT "$(console_log "w$i")"
+		run ! grep -q VT-BOOT "$(console_log "w$i")"
 	done
 	for i in $(seq 20); do virsh -q destroy "w$i"; done
 }
@@ -51,6 +51,8 @@ teardown_file() {
 	# and no clone of it is left behind.
 	run virt-template info race
 	[ "$status" -ne 0 ]
+	# shellcheck disable=SC2143 # [ -z ] fails the test, a negated grep would not
 	[ -z "$(virsh list --all --name | grep '^r[0-9]-')" ]
-	[ ! -e "$VT_STATEDIR/race" ] && [ ! -e "$VT_MEMDIR/race" ]
+	[ ! -e "$VT_STATEDIR/race" ]
+	[ ! -e "$VT_MEMDIR/race" ]
 }

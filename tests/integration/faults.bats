@@ -5,6 +5,7 @@ load helpers
 
 # Creates template $1 without waiting, so the test can interfere.
 boot_template() {
+	# shellcheck disable=SC2154 # run.sh exports VT_GUEST_* (build-guest.sh --print-paths)
 	virt-template -q create "$1" --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" \
 		--virt-type "$VT_VIRT_TYPE" --memory 256
 }
@@ -28,11 +29,14 @@ teardown() {
 	grep -q "^virt-template: error: template 'killed': the domain stopped before its console matched" "$BATS_TEST_TMPDIR/err"
 	grep -q '"state": *"booting"' "$VT_STATEDIR/killed/meta.json"
 	[ ! -e "$VT_STATEDIR/killed/state" ]
-	ls "$VT_STATEDIR/killed" | grep -qv tmp
+	# What create wrote and nothing else: save got no further than its wait
+	# (no domain.xml, no state, no temporary file).
+	[ "$(store_files killed)" = meta.json ]
 	run virt-template info killed
 	echo "$output" | grep -Eq '^State: +stopped$'
 	# The way forward the error names: save says so, delete cleans up.
 	run --separate-stderr virt-template save killed
+	# shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr
 	[ "$stderr" = "virt-template: error: template 'killed' is not running; delete it and create it again" ]
 	virt-template -q delete killed
 	make_template killed
@@ -51,7 +55,7 @@ teardown() {
 	[[ "$stderr" == "virt-template: error: saving the device state failed: "*"No space left on device"* ]]
 	# Nothing that looks like a saved state, and the metadata says booting.
 	[ ! -e "$VT_STATEDIR/full/state" ]
-	[ -z "$(ls "$VT_STATEDIR/full" | grep tmp)" ]
+	[ "$(store_files full)" = meta.json ]
 	grep -q '"state": *"booting"' "$VT_STATEDIR/full/meta.json"
 	# The guest goes on, so a retry with room succeeds.
 	[ "$(domain_state full)" = "running" ]
@@ -67,10 +71,10 @@ teardown() {
 	make_template slow
 	virt-template -q clone slow slow-c
 	timeout 120 virsh start slow-c 2>"$BATS_TEST_TMPDIR/err" &
-	local start=$! sock=$VT_RUNDIR/slow-c.qmp i
+	local start=$! sock=$VT_RUNDIR/slow-c.qmp
 	# QEMU's monitor serves one client at a time: take it before the hook
 	# does (libvirt probes the guest CPU for ~0.3 s first), and hold it.
-	for i in $(seq 1000); do [ -S "$sock" ] && break; sleep 0.01; done
+	for _ in $(seq 1000); do [ -S "$sock" ] && break; sleep 0.01; done
 	sleep 60 | socat -u UNIX-CONNECT:"$sock" - >/dev/null 2>&1 &
 	local holder=$!
 	local rc=0 t0=$SECONDS

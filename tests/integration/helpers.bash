@@ -2,7 +2,9 @@
 bats_require_minimum_version 1.5.0
 
 : "${VT_GUEST_kernel:?run through tests/integration/run.sh}"
+: "${VT_GUEST_initrd:?run through tests/integration/run.sh}"
 VT_READY='VT-READY'
+# shellcheck disable=SC2034 # for the .bats files
 START_TIMEOUT=60
 
 # The guest's console log of domain $1.
@@ -14,6 +16,15 @@ make_template() {
 	shift
 	virt-template -q create "$name" --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" \
 		--virt-type "$VT_VIRT_TYPE" --memory 256 --wait-console "$VT_READY" --timeout 120 "$@"
+}
+
+# The bundled guest as a plain domain XML (no virt-template involved).
+plain_xml() {
+	# shellcheck disable=SC2154 # run.sh exports VT_GUEST_* (build-guest.sh --print-paths)
+	sed -e "s|<name>template</name>|<name>$1</name>|" -e "s|type='kvm'|type='$VT_VIRT_TYPE'|" \
+		-e "s|/boot/vmlinuz|$VT_GUEST_kernel|" -e "s|/boot/initrd.img|$VT_GUEST_initrd|" \
+		-e "s|console=ttyS0|console=ttyS0 quiet panic=-1|" \
+		-e "s|template-console.log|$1-console.log|" "$VIRT_TEMPLATE_DATADIR/kernel-initrd.xml"
 }
 
 # Waits until file $1 matches extended regex $2, at most $3 seconds.
@@ -28,14 +39,19 @@ wait_for_file_match() {
 
 domain_state() { virsh domstate "$1" 2>/dev/null | head -n 1; }
 
+# The names in template $1's store directory, sorted, on one line: tests
+# compare it with exactly what should be there.
+store_files() { find "$VT_STATEDIR/$1" -mindepth 1 -printf '%f\n' | sort | paste -sd ' '; }
+
 # Everything virt-template and libvirt hold, to prove a failure left nothing.
 world_snapshot() {
 	virsh list --all --name | sed '/^$/d' | sort
-	ls -A "$VT_STATEDIR" "$VT_MEMDIR" 2>/dev/null | grep -v '^\.lock$' || true
+	ls -A -I .lock -I .memory "$VT_STATEDIR" "$VT_MEMDIR" 2>/dev/null || true
 }
 
 # Runs "$@" expecting failure with exactly one line on stderr matching $1
 # (extended regex), and nothing changed in libvirt or the store.
+# shellcheck disable=SC2154 # bats' run sets $status and $stderr
 expect_clean_failure() {
 	local re=$1
 	shift

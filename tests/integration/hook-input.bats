@@ -21,11 +21,13 @@ teardown_file() {
 
 @test "domains without our metadata are ignored, whatever their input" {
 	run "$HOOK" plain prepare begin - </dev/null
-	[ "$status" -eq 0 ] && [ -z "$output" ]
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
 	run bash -c "head -c 100000 /dev/urandom | '$HOOK' plain prepare begin -"
 	[ "$status" -eq 0 ]
 	run bash -c "echo '<domain><name>plain</name></domain>' | '$HOOK' plain started begin -"
-	[ "$status" -eq 0 ] && [ -z "$output" ]
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
 }
 
 @test "unknown operations and missing arguments are ignored" {
@@ -42,6 +44,7 @@ teardown_file() {
 @test "metadata naming a template that does not exist is refused at prepare" {
 	run --separate-stderr bash -c "$(declare -f ours); NS='$NS'; ours 'role=\"clone\" name=\"nosuch\"' | '$HOOK' c prepare begin -"
 	[ "$status" -eq 1 ]
+	# shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr
 	[ "$stderr" = "virt-template: cannot start clone 'c': template 'nosuch' does not exist" ]
 }
 

@@ -16,14 +16,6 @@ teardown_file() {
 	virsh -q destroy plain || true
 }
 
-# The bundled guest as a plain domain XML (no virt-template involved).
-plain_xml() {
-	sed -e "s|<name>template</name>|<name>$1</name>|" -e "s|type='kvm'|type='$VT_VIRT_TYPE'|" \
-		-e "s|/boot/vmlinuz|$VT_GUEST_kernel|" -e "s|/boot/initrd.img|$VT_GUEST_initrd|" \
-		-e "s|console=ttyS0|console=ttyS0 quiet panic=-1|" \
-		-e "s|template-console.log|$1-console.log|" "$VIRT_TEMPLATE_DATADIR/kernel-initrd.xml"
-}
-
 @test "the hook ignores domains without virt-template metadata" {
 	plain_xml plain >"$BATS_TEST_TMPDIR/plain.xml"
 	virsh -q create "$BATS_TEST_TMPDIR/plain.xml"
@@ -37,6 +29,7 @@ plain_xml() {
 	run --separate-stderr timeout "$START_TIMEOUT" virsh start hk-c1
 	mv "$BATS_TEST_TMPDIR/meta.json" "$VT_STATEDIR/$T/meta.json"
 	[ "$status" -ne 0 ]
+	# shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr
 	[[ "$stderr" == *"cannot start clone 'hk-c1': template '$T' does not exist"* ]]
 	[ "$(domain_state hk-c1)" = "shut off" ]
 }

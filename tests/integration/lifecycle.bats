@@ -18,7 +18,8 @@ setup_file() {
 	# file (not memfd), which the template's memory-backend-file is.
 	local size
 	size=$(stat -c %s "$VT_STATEDIR/$T/state")
-	[ "$size" -gt 0 ] && [ "$size" -lt $((2 * 1024 * 1024)) ]
+	[ "$size" -gt 0 ]
+	[ "$size" -lt $((2 * 1024 * 1024)) ]
 	# The template domain is gone, its memory file kept.
 	run virsh dominfo "$T"
 	[ "$status" -ne 0 ]
@@ -51,8 +52,10 @@ setup_file() {
 }
 
 @test "clone defines three persistent domains" {
+	# shellcheck disable=SC2086 # $CLONES is a list of names
 	run virt-template -q clone "$T" $CLONES
 	[ "$status" -eq 0 ]
+	# shellcheck disable=SC2086 # $CLONES is a list of names
 	[ "$output" = "$(printf '%s\n' $CLONES)" ]
 	for c in $CLONES; do
 		[ "$(domain_state "$c")" = "shut off" ]
@@ -78,7 +81,7 @@ setup_file() {
 		wait_for_file_match "$log" "VT-TICK [0-9]+ $token" 30
 		# The counter continues from the template's value; no second boot.
 		[ "$(first_tick "$log")" -eq $((${last:-0} + 1)) ]
-		! grep -q 'VT-BOOT\|VT-READY' "$log"
+		run ! grep -q 'VT-BOOT\|VT-READY' "$log"
 	done
 	virsh domstate life-a --reason | grep -q 'running (booted)'
 }
@@ -102,7 +105,7 @@ setup_file() {
 	timeout "$START_TIMEOUT" virsh start life-a
 	wait_for_file_match "$log" "VT-TICK [0-9]+ $token" 30
 	[ "$(first_tick "$log")" -eq $(($(last_tick "$(console_log "$T")") + 1)) ]
-	! grep -q VT-BOOT "$log"
+	run ! grep -q VT-BOOT "$log"
 }
 
 @test "the saved memory file is sealed, and each clone's QEMU holds it as its QEMU version allows" {
@@ -146,6 +149,7 @@ setup_file() {
 @test "delete refuses while clones exist" {
 	run --separate-stderr virt-template delete "$T"
 	[ "$status" -eq 1 ]
+	# shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr
 	[[ "$stderr" == "virt-template: error: template '$T' has 3 clone(s) defined; use --force"* ]]
 	[ -f "$VT_STATEDIR/$T/state" ]
 	[ "$(domain_state life-b)" = "shut off" ]

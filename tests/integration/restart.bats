@@ -2,8 +2,7 @@
 # either running the template's guest or shut off, and can be started again.
 
 load helpers
-
-LIBVIRTD_PID() { cat "$VT_ISOLATED_SCRATCH/libvirtd.pid"; }
+load daemon
 
 # A domain libvirt is launching, whose saved status has no QEMU pid yet.
 in_launch_window() { grep -qs "<domstatus [^>]*pid='0'" /run/libvirt/qemu/*.xml; }
@@ -15,9 +14,9 @@ in_launch_window() { grep -qs "<domstatus [^>]*pid='0'" /run/libvirt/qemu/*.xml;
 # That is libvirt's, with or without virt-template; README "libvirtd dies".
 # Freezing libvirtd makes the check and the kill one moment.
 kill_libvirtd() {
-	local pid i
+	local pid
 	pid=$(LIBVIRTD_PID)
-	for i in $(seq 500); do
+	for _ in $(seq 500); do
 		kill -STOP "$pid"
 		if ! in_launch_window; then
 			kill -9 "$pid"
@@ -31,24 +30,11 @@ kill_libvirtd() {
 	return 1
 }
 
-# Starts libvirtd again as the harness did (same config, log and pid file).
-start_libvirtd() {
-	local i
-	# Not on bats's fd 3: a daemon holding it would keep bats waiting.
-	libvirtd -d -p "$VT_ISOLATED_SCRATCH/libvirtd.pid" 3>&-
-	for i in $(seq 150); do
-		virsh -q version >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	echo "libvirtd did not come back" >&2
-	return 1
-}
-
 # libvirtd reconnects to each QEMU in a thread of its own, after it answers:
 # wait until domain $1 is settled, running or shut off.
 wait_settled() {
-	local i s
-	for i in $(seq 300); do
+	local s
+	for _ in $(seq 300); do
 		s=$(domain_state "$1")
 		case "$s" in running | "shut off") echo "$s"; return 0 ;; esac
 		sleep 0.1
@@ -61,9 +47,9 @@ ticks_of() { grep -c "VT-TICK [0-9]* $2" "$(console_log "$1")" 2>/dev/null || tr
 
 # Clone $1 runs the template's guest (token $2): a new tick shows up.
 assert_runs_template_guest() {
-	local before i
+	local before
 	before=$(ticks_of "$1" "$2")
-	for i in $(seq 300); do
+	for _ in $(seq 300); do
 		[ "$(ticks_of "$1" "$2")" -gt "$before" ] && return 0
 		sleep 0.1
 	done
@@ -93,6 +79,7 @@ teardown() {
 	# Three at a time; libvirtd dies while some are in the middle of it.
 	local done=$BATS_TEST_TMPDIR/started
 	: >"$done"
+	# shellcheck disable=SC2016 # expanded by sh -c, $1 is the file
 	printf 'rs-%s\n' 1 2 3 4 5 6 |
 		xargs -P 3 -I{} sh -c 'virsh -q start {} >/dev/null 2>&1 && echo {} >>"$1"' sh "$done" &
 	local starts=$!
@@ -124,13 +111,13 @@ teardown() {
 	token=$(token_of "$(console_log rh)")
 	virt-template -q clone rh rs-h
 	virsh -q start rs-h >/dev/null 2>&1 &
-	local start=$! sock=$VT_RUNDIR/rs-h.qmp i
+	local start=$! sock=$VT_RUNDIR/rs-h.qmp
 	# Hold the clone's one-client monitor so that the hook waits in the
 	# middle of the start (as in faults.bats), then kill libvirtd and it.
-	for i in $(seq 1000); do [ -S "$sock" ] && break; sleep 0.01; done
+	for _ in $(seq 1000); do [ -S "$sock" ] && break; sleep 0.01; done
 	socat -u UNIX-CONNECT:"$sock" /dev/null &
 	local holder=$!
-	for i in $(seq 500); do pgrep -f 'qemu.d/virt-template rs-h started' >/dev/null && break; sleep 0.02; done
+	for _ in $(seq 500); do pgrep -f 'qemu.d/virt-template rs-h started' >/dev/null && break; sleep 0.02; done
 	pgrep -f 'qemu.d/virt-template rs-h started' >/dev/null
 	kill_libvirtd
 	pkill -9 -f 'qemu.d/virt-template rs-h started'

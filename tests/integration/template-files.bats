@@ -34,6 +34,7 @@ teardown() {
 expect_start_refused() {
 	run --separate-stderr timeout "$START_TIMEOUT" virsh start tf-c
 	[ "$status" -ne 0 ] || { echo "clone started" >&2; return 1; }
+	# shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr
 	[[ "$stderr" == *"$1"* ]] || { echo "stderr: $stderr" >&2; return 1; }
 	[ "$(domain_state tf-c)" = "shut off" ]
 	[ ! -e "$VT_RUNDIR/tf-c.qmp" ]

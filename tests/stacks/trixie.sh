@@ -25,7 +25,7 @@ PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
 	libvirt-dev libxml2-dev libjson-c-dev nettle-dev libcmocka-dev bats
 	qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
-	busybox-static cpio rsync tini jq socat procps util-linux
+	busybox-static cpio rsync tini jq socat procps util-linux iproute2
 )
 # Changing the list rebuilds the tree.
 STAMP_TEXT="trixie ${PACKAGES[*]}"
@@ -69,6 +69,7 @@ in_namespace() {
 	local root=$1
 	shift
 	cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+	# shellcheck disable=SC2016 # a script for the namespace's bash, which expands it
 	unshare -m --propagation private -- /bin/bash -c '
 		set -e
 		root=$1 src=$2 cache=$3
@@ -122,6 +123,7 @@ copy_source() {
 check() {
 	build_tree
 	copy_source
+	# shellcheck disable=SC2016 # a script for the tree's bash, which expands it
 	in_namespace "$ROOT" /bin/bash -c '
 		set -euo pipefail
 		cd /build

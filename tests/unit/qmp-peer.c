@@ -17,6 +17,9 @@
 const struct vt_qmp_peer_step vt_qmp_peer_step_capabilities = {"qmp_capabilities", NULL, false,
                                                                VT_QMP_PEER_RETURN_EMPTY, false};
 
+const struct vt_qmp_peer_step vt_qmp_peer_step_query_fresh = {"query-migrate", NULL, false,
+                                                              VT_QMP_PEER_RETURN_EMPTY, false};
+
 void vt_qmp_peer_listen(struct vt_qmp_peer *p, const char *path, const char *fd_text)
 {
     *p = (struct vt_qmp_peer){.listen_fd = -1, .fd_text = fd_text, .pid = -1};
@@ -178,8 +181,10 @@ static int vt_peer_run(int fd, const char *fd_text, const char *greeting,
             return 5;
     }
     /* Then say nothing more until the client hangs up. */
-    while (vt_peer_read_line(&c, line, sizeof(line)))
-        ;
+    if (vt_peer_read_line(&c, line, sizeof(line))) {
+        fprintf(stderr, "# peer: a command after the last step: %s\n", line);
+        return 6;
+    }
     return 0;
 }
 
@@ -194,7 +199,9 @@ void vt_qmp_peer_start(struct vt_qmp_peer *p, const char *greeting,
     }
 }
 
-void vt_qmp_peer_start_restore(struct vt_qmp_peer *p, const char *events)
+/* The restore's steps up to migrate-incoming, answered with `events`;
+ * then, if `completes`, x-ignore-shared off. */
+static void vt_qmp_peer_play_restore(struct vt_qmp_peer *p, const char *events, bool completes)
 {
     char incoming_reply[4096];
     int n =
@@ -202,13 +209,29 @@ void vt_qmp_peer_start_restore(struct vt_qmp_peer *p, const char *events)
     assert_true(n > 0 && (size_t)n < sizeof(incoming_reply));
     const struct vt_qmp_peer_step steps[] = {
         vt_qmp_peer_step_capabilities,
+        vt_qmp_peer_step_query_fresh,
         {"migrate-set-capabilities", VT_QMP_PEER_INCOMING_CAPS, false, VT_QMP_PEER_RETURN_EMPTY,
          false},
         {"getfd", VT_QMP_PEER_GETFD, true, VT_QMP_PEER_RETURN_EMPTY, false},
         {"migrate-incoming", VT_QMP_PEER_INCOMING, false, incoming_reply, false},
+        {"migrate-set-capabilities", VT_QMP_PEER_SHARED_OFF, false, VT_QMP_PEER_RETURN_EMPTY,
+         false},
     };
     /* The child gets its copy of steps and incoming_reply at the fork. */
-    vt_qmp_peer_start(p, VT_QMP_PEER_GREETING, steps, VT_N_ELEMENTS(steps));
+    vt_qmp_peer_start(p, VT_QMP_PEER_GREETING, steps, VT_N_ELEMENTS(steps) - !completes);
+}
+
+void vt_qmp_peer_start_restore(struct vt_qmp_peer *p)
+{
+    vt_qmp_peer_play_restore(p,
+                             VT_QMP_PEER_MIGRATION("setup") VT_QMP_PEER_MIGRATION("active")
+                                 VT_QMP_PEER_MIGRATION("completed"),
+                             true);
+}
+
+void vt_qmp_peer_start_restore_ending(struct vt_qmp_peer *p, const char *events)
+{
+    vt_qmp_peer_play_restore(p, events, false);
 }
 
 void vt_qmp_peer_assert_done(struct vt_qmp_peer *p)

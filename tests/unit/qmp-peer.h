@@ -30,12 +30,20 @@ struct vt_qmp_peer_step {
 extern const struct vt_qmp_peer_step vt_qmp_peer_step_capabilities;
 
 /* What a clone's restore sends (lib/core/restore.c): x-ignore-shared must
- * be set on the destination too, and events to wait for MIGRATION. */
+ * be set on the destination too, and events to wait for MIGRATION; once
+ * fed, x-ignore-shared goes off again. */
 #define VT_QMP_PEER_INCOMING_CAPS                                                                  \
     "{\"capabilities\": [{\"capability\": \"x-ignore-shared\", \"state\": true}, "                 \
     "{\"capability\": \"events\", \"state\": true}]}"
 #define VT_QMP_PEER_GETFD "{\"fdname\": \"vt-state\"}"
 #define VT_QMP_PEER_INCOMING "{\"uri\": \"fd:vt-state\"}"
+#define VT_QMP_PEER_SHARED_OFF                                                                     \
+    "{\"capabilities\": [{\"capability\": \"x-ignore-shared\", \"state\": false}]}"
+
+/* The restore first asks whether libvirt feeds this QEMU itself: for a
+ * clone started from the template point, QEMU's incoming side has no
+ * status yet. */
+extern const struct vt_qmp_peer_step vt_qmp_peer_step_query_fresh;
 
 struct vt_qmp_peer {
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -48,13 +56,19 @@ struct vt_qmp_peer {
 void vt_qmp_peer_listen(struct vt_qmp_peer *p, const char *path, const char *fd_text);
 
 /* Forks the peer: it accepts one connection, sends `greeting` (if not NULL)
- * and plays the n steps, then stays silent until the client hangs up. */
+ * and plays the n steps, then stays silent until the client hangs up; a
+ * command after the last step is a failure (vt_qmp_peer_assert_done). */
 void vt_qmp_peer_start(struct vt_qmp_peer *p, const char *greeting,
                        const struct vt_qmp_peer_step *steps, size_t n);
 
-/* Starts the peer on a restore: capabilities, getfd with an fd holding
- * fd_text, migrate-incoming, answered with `events` after its return. */
-void vt_qmp_peer_start_restore(struct vt_qmp_peer *p, const char *events);
+/* Starts the peer on a whole restore of a fresh clone: query-migrate,
+ * capabilities, getfd with an fd holding fd_text, migrate-incoming answered
+ * by MIGRATION up to "completed", x-ignore-shared off. */
+void vt_qmp_peer_start_restore(struct vt_qmp_peer *p);
+
+/* The same up to migrate-incoming, answered with `events`, which must not
+ * complete it (a failure, or nothing: a timeout). */
+void vt_qmp_peer_start_restore_ending(struct vt_qmp_peer *p, const char *events);
 
 /* Waits for the peer and asserts that it saw every command it expected. */
 void vt_qmp_peer_assert_done(struct vt_qmp_peer *p);

@@ -203,7 +203,7 @@ static void execute_ok(struct vt_qmp *q, const char *command, const char *args, 
     assert_int_equal(rc, 0);
 }
 
-/* The hook's sequence (DESIGN.md, flow 4), events after the return. */
+/* The hook's sequence (docs/design.md, Flows: start), events after the return. */
 static void test_incoming_migration(void **state)
 {
     struct fixture *f = *state;
@@ -390,7 +390,8 @@ static void test_greeting_timeout(void **state)
 static void test_capabilities_timeout(void **state)
 {
     struct fixture *f = *state;
-    vt_qmp_peer_start(&f->peer, VT_QMP_PEER_GREETING, NULL, 0);
+    const struct vt_qmp_peer_step unanswered = {"qmp_capabilities", NULL, false, NULL, false};
+    vt_qmp_peer_start(&f->peer, VT_QMP_PEER_GREETING, &unanswered, 1);
     struct vt_qmp *q = NULL;
     vt_autoerror vt_error_t err = NULL;
     int64_t start = vt_clock_ms();

@@ -16,9 +16,6 @@
 #include "store-fixture.h"
 
 #define STATE_TEXT "QEVM: device state of template t1"
-#define COMPLETED                                                                                  \
-    VT_QMP_PEER_MIGRATION("setup")                                                                 \
-    VT_QMP_PEER_MIGRATION("active") VT_QMP_PEER_MIGRATION("completed")
 #define MISMATCH                                                                                   \
     "the device state of template 't1' does not match its metadata (truncated, corrupted or "      \
     "replaced)"
@@ -54,50 +51,77 @@ static int teardown(void **state)
     return 0;
 }
 
-static int restore(struct fixture *f, int timeout_ms, vt_error_t *err)
+static int restore(struct fixture *f, int timeout_ms, bool *fed, vt_error_t *err)
 {
-    return vt_restore_clone(&f->store.dirs, &f->meta, "c1", timeout_ms, err);
+    return vt_restore_clone(&f->store.dirs, &f->meta, "c1", timeout_ms, fed, err);
 }
 
-static void restore_ok(struct fixture *f)
+/* Restores, and says whether it fed the clone itself. */
+static bool restore_ok(struct fixture *f)
 {
     vt_autoerror vt_error_t err = NULL;
-    int rc = restore(f, 5000, &err);
+    bool fed = false;
+    int rc = restore(f, 5000, &fed, &err);
     if (rc < 0)
         print_error("%s\n", err->msg);
     assert_int_equal(rc, 0);
     vt_qmp_peer_assert_done(&f->peer);
+    return fed;
 }
 
-/* x-ignore-shared and events, getfd with the state file's fd (read by the
- * peer from its offset: all of it), migrate-incoming, MIGRATION completed. */
+/* query-migrate, x-ignore-shared and events, getfd with the state file's
+ * fd (read by the peer from its offset: all of it), migrate-incoming,
+ * MIGRATION completed, x-ignore-shared off. */
 static void test_restore(void **state)
 {
     struct fixture *f = *state;
-    vt_qmp_peer_start_restore(&f->peer, COMPLETED);
-    restore_ok(f);
+    vt_qmp_peer_start_restore(&f->peer);
+    assert_true(restore_ok(f));
 }
 
 /* A store saved before SHA-256 (FNV-1a 64, no state_digest_alg) restores. */
 static void test_restore_legacy_digest(void **state)
 {
     struct fixture *f = *state;
-    struct vt_meta old;
-    vt_store_fixture_add_saved(&f->store, "t2", STATE_TEXT, VT_DIGEST_FNV1A64, &old);
-    assert_int_equal(strlen(old.device_state_digest), 16);
-    f->meta = old;
-    /* The same socket: the clone's name, not the template's, names it. */
-    vt_qmp_peer_start_restore(&f->peer, COMPLETED);
-    restore_ok(f);
+    vt_store_fixture_add_saved(&f->store, "t2", STATE_TEXT, VT_DIGEST_FNV1A64, &f->meta);
+    assert_int_equal(strlen(f->meta.device_state_digest), 16);
+    vt_qmp_peer_start_restore(&f->peer); /* the clone's socket, whatever its template */
+    assert_true(restore_ok(f));
 }
 
-/* Refused on the digest, before any QMP: nobody connected to the peer. */
+/* A QEMU that libvirt feeds itself (a restore from a save image: its
+ * incoming side has a status; an incoming migration: a listening socket)
+ * is left alone, whatever the template's state file holds. */
+static void test_libvirt_feeds(void **state)
+{
+    struct fixture *f = *state;
+    vt_store_fixture_write(f->store.state, "t1/state", "not the state");
+    static const char *const replies[] = {
+        "{\"return\": {\"status\": \"completed\", \"total-time\": 230}}\n",
+        "{\"return\": {\"socket-address\": [{\"type\": \"inet\", \"host\": \"0.0.0.0\", "
+        "\"port\": \"49152\"}]}}\n",
+    };
+    for (size_t i = 0; i < VT_TEST_N(replies); i++) {
+        const struct vt_qmp_peer_step steps[] = {
+            vt_qmp_peer_step_capabilities,
+            {"query-migrate", NULL, false, replies[i], false},
+        };
+        vt_qmp_peer_start(&f->peer, VT_QMP_PEER_GREETING, steps, VT_TEST_N(steps));
+        assert_false(restore_ok(f));
+    }
+}
+
+/* Refused on the digest before any migration command: the peer sees the
+ * negotiation and query-migrate (is libvirt feeding it?), then nothing. */
 static void assert_refused(struct fixture *f, const char *message)
 {
+    const struct vt_qmp_peer_step steps[] = {vt_qmp_peer_step_capabilities,
+                                             vt_qmp_peer_step_query_fresh};
+    vt_qmp_peer_start(&f->peer, VT_QMP_PEER_GREETING, steps, VT_TEST_N(steps));
     vt_autoerror vt_error_t err = NULL;
-    assert_int_equal(restore(f, 2000, &err), -1);
+    assert_int_equal(restore(f, 2000, NULL, &err), -1);
     vt_test_assert_error(&err, message);
-    assert_false(vt_qmp_peer_has_client(&f->peer));
+    vt_qmp_peer_assert_done(&f->peer);
 }
 
 static void test_refuses_truncated(void **state)
@@ -143,10 +167,10 @@ static void test_refuses_missing_or_symlink(void **state)
 static void test_timeout(void **state)
 {
     struct fixture *f = *state;
-    vt_qmp_peer_start_restore(&f->peer, VT_QMP_PEER_MIGRATION("active"));
+    vt_qmp_peer_start_restore_ending(&f->peer, VT_QMP_PEER_MIGRATION("active"));
     vt_autoerror vt_error_t err = NULL;
     int64_t start = vt_clock_ms();
-    assert_int_equal(restore(f, 300, &err), -1);
+    assert_int_equal(restore(f, 300, NULL, &err), -1);
     int64_t took = vt_clock_ms() - start;
     assert_true(took >= 300);
     assert_true(took < 1300);
@@ -158,10 +182,10 @@ static void test_timeout(void **state)
 static void test_migration_failed(void **state)
 {
     struct fixture *f = *state;
-    vt_qmp_peer_start_restore(&f->peer,
-                              VT_QMP_PEER_MIGRATION("active") VT_QMP_PEER_MIGRATION("failed"));
+    vt_qmp_peer_start_restore_ending(&f->peer, VT_QMP_PEER_MIGRATION("active")
+                                                   VT_QMP_PEER_MIGRATION("failed"));
     vt_autoerror vt_error_t err = NULL;
-    assert_int_equal(restore(f, 5000, &err), -1);
+    assert_int_equal(restore(f, 5000, NULL, &err), -1);
     vt_test_assert_error(&err,
                          "cannot restore clone 'c1' from template 't1': incoming migration failed");
     vt_qmp_peer_assert_done(&f->peer);
@@ -172,10 +196,15 @@ static void test_migration_failed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        RESTORE_TEST(test_restore),           RESTORE_TEST(test_restore_legacy_digest),
-        RESTORE_TEST(test_refuses_truncated), RESTORE_TEST(test_refuses_corrupted),
-        RESTORE_TEST(test_refuses_swapped),   RESTORE_TEST(test_refuses_missing_or_symlink),
-        RESTORE_TEST(test_timeout),           RESTORE_TEST(test_migration_failed),
+        RESTORE_TEST(test_restore),
+        RESTORE_TEST(test_restore_legacy_digest),
+        RESTORE_TEST(test_libvirt_feeds),
+        RESTORE_TEST(test_refuses_truncated),
+        RESTORE_TEST(test_refuses_corrupted),
+        RESTORE_TEST(test_refuses_swapped),
+        RESTORE_TEST(test_refuses_missing_or_symlink),
+        RESTORE_TEST(test_timeout),
+        RESTORE_TEST(test_migration_failed),
     };
     return vt_test_run(tests);
 }

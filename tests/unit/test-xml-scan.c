@@ -141,10 +141,10 @@ static void test_unterminated_input_is_safe(void **state)
     }
 }
 
-static int collect(const char *template_name, void *data)
+static int collect(const char *path, void *data)
 {
     char *found = data;
-    strcat(found, template_name);
+    strcat(found, path);
     strcat(found, ";");
     return 0;
 }
@@ -161,15 +161,20 @@ static void test_shared_mappings(void **state)
         "&quot;/dev/shm/virt-template/t3/memory&quot;,&quot;share&quot;:true}'/>"
         "<qemu:arg value=\"mem-path=/dev/shm/virt-template/../etc/memory,share=on\"/>"
         "<qemu:arg value='mem-path=/dev/shm/virt-template/t4/other,share=on'/>"
+        "<qemu:arg value='{&quot;mem-path&quot;: &quot;/srv/t5/memory&quot;, &quot;share&quot;: true}'/>"
+        "<qemu:arg value='mem-path=,share=on'/>"
         "</qemu:commandline></domain>";
-    assert_int_equal(vt_xml_scan_shared_mappings(xml, "/dev/shm/virt-template", collect, found), 0);
-    /* t2 is private, '..' is not a template name, t4 maps another file. */
-    assert_string_equal(found, "t1;t3;");
+    assert_int_equal(vt_xml_scan_shared_mappings(xml, collect, found), 0);
+    /* Every shared mapping's path, whatever it names (the hook compares
+     * inodes); t2 is private, and an empty path is none. */
+    assert_string_equal(found, "/dev/shm/virt-template/t1/memory;/dev/shm/virt-template/t3/memory;"
+                               "/dev/shm/virt-template/../etc/memory;"
+                               "/dev/shm/virt-template/t4/other;/srv/t5/memory;");
 }
 
-static int refuse(const char *template_name, void *data)
+static int refuse(const char *path, void *data)
 {
-    (void)template_name;
+    (void)path;
     (*(int *)data)++;
     return -1;
 }
@@ -178,7 +183,7 @@ static void test_shared_mappings_stop(void **state)
 {
     int calls = 0;
     const char *xml = "<a v='mem-path=/m/x/memory,share=on'/><a v='mem-path=/m/y/memory,share=on'/>";
-    assert_int_equal(vt_xml_scan_shared_mappings(xml, "/m", refuse, &calls), -1);
+    assert_int_equal(vt_xml_scan_shared_mappings(xml, refuse, &calls), -1);
     assert_int_equal(calls, 1);
 }
 

@@ -221,7 +221,7 @@ static void test_clone_live(void **state)
     char *out = make_clone_of(live, "web1");
     free(live);
     vt_test_assert_golden(out, "clone-live.out.xml");
-    /* Nothing of the template's live run may reach a clone (DESIGN.md, flow 3). */
+    /* Nothing of the template's live run may reach a clone (docs/design.md, Flows: clone). */
     const char *gone[] = {"id=\"5\"",          "<uuid>",  "seclabel", "<mac ",    "vnet0",
                           "/dev/pts/",         "tty=",    "<alias",   "share=on", "tmpl-console",
                           "role=\"template\"", "b6a7d4c2"};

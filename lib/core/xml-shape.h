@@ -1,0 +1,40 @@
+/* What a clone must keep of its template's hardware for the saved device
+ * state to load: machine type, memory, vCPUs and every device's kind, model
+ * and address. Read without an XML parser from XML that libvirt formatted
+ * (the hook's input and the template's saved live XML), so the hook can
+ * refuse a `virsh edit` that QEMU would refuse with a migration error. */
+#ifndef VT_XML_SHAPE_H
+#define VT_XML_SHAPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+#define VT_SHAPE_FIELD 96
+#define VT_SHAPE_DEVICE 256
+#define VT_SHAPE_DEVICES_MAX 512
+
+struct vt_domain_shape {
+    char machine[VT_SHAPE_FIELD]; /* os/type/@machine, e.g. pc-q35-7.2 */
+    char memory[VT_SHAPE_FIELD];  /* "262144 KiB" */
+    char vcpus[VT_SHAPE_FIELD];   /* "1", or "2 (current 1)" */
+    size_t ndevices;
+    char (*devices)[VT_SHAPE_DEVICE]; /* one line per device, sorted */
+};
+
+int vt_xml_scan_shape(const char *xml, struct vt_domain_shape *shape, vt_error_t *err);
+void vt_domain_shape_clear(struct vt_domain_shape *shape);
+
+/* Writes the first way `clone` differs from `template` as one phrase
+ * ("memory is 524288 KiB, the template's 262144 KiB"), or "" if it does
+ * not. */
+void vt_domain_shape_diff(const struct vt_domain_shape *clone,
+                          const struct vt_domain_shape *template_shape, char *out, size_t size);
+
+/* The rest of the first attribute value in xml that starts with `prefix`
+ * (e.g. "socket,id=vt-qmp,path="), up to its end or a ','. False if no
+ * value starts so. */
+bool vt_xml_scan_arg(const char *xml, const char *prefix, char *out, size_t size);
+
+#endif

@@ -1,0 +1,129 @@
+# Migration of clones between two libvirtds on this machine: ours and a peer
+# (tests/harness/peer.sh) in its own network, UTS and mount namespaces,
+# joined by a veth pair, with the virt-template store and memory as shared
+# storage.
+
+load helpers
+
+setup_file() {
+	export T=mig
+	export PEER=$BATS_FILE_TMPDIR/peer
+	make_template "$T"
+	bash "$VT_SRCDIR/tests/harness/peer.sh" start "$PEER"
+	# shellcheck source=/dev/null
+	. "$PEER/env"
+	export PEER_URI PEER_ADDR PEER_PID
+	TOKEN=$(token_of "$(console_log "$T")")
+	export TOKEN
+}
+
+teardown_file() {
+	bash "$VT_SRCDIR/tests/harness/peer.sh" stop "$PEER" || true
+	virt-template -q delete --force "$T" || true
+}
+
+peer_virsh() { virsh -q -c "$PEER_URI" "$@"; }
+peer_log() { echo "$PEER/log/qemu/$1-console.log"; }
+peer_state() { peer_virsh domstate "$1" 2>/dev/null | head -n 1; }
+
+# Runs a command in the peer's mount namespace (its view of the files).
+in_peer() { nsenter -t "$PEER_PID" -m -- "$@"; }
+
+migrate_live() {
+	timeout 120 virsh -q migrate --live --persistent --undefinesource "$1" "$PEER_URI" \
+		--migrateuri "tcp://$PEER_ADDR"
+}
+
+@test "the peer is another host to libvirt" {
+	[ "$(peer_virsh hostname)" = vt-peer ]
+	[ "$(peer_virsh sysinfo 2>/dev/null | md5sum)" != x ]
+	[ "$(virsh capabilities | sed -n 's|.*<uuid>\(.*\)</uuid>.*|\1|p' | head -n 1)" != \
+		"$(peer_virsh capabilities | sed -n 's|.*<uuid>\(.*\)</uuid>.*|\1|p' | head -n 1)" ]
+}
+
+@test "live migration keeps a running clone running: its counter goes on, with the template's token" {
+	virt-template -q clone "$T" lm-1
+	timeout "$START_TIMEOUT" virsh -q start lm-1
+	wait_for_file_match "$(console_log lm-1)" "VT-TICK 3 $TOKEN" 30
+	migrate_live lm-1
+	run virsh dominfo lm-1
+	[ "$status" -ne 0 ]
+	[ "$(peer_state lm-1)" = running ]
+	local last
+	last=$(last_tick "$(console_log lm-1)")
+	wait_for_file_match "$(peer_log lm-1)" "VT-TICK $((last + 2)) $TOKEN" 30
+	run ! grep -q 'VT-BOOT\|VT-READY' "$(peer_log lm-1)"
+	# Our started hook left the incoming QEMU to libvirt and stayed quiet.
+	run ! grep -q "cannot restore clone 'lm-1'" "$PEER/libvirtd.log"
+}
+
+@test "on the destination it is a normal clone: destroy and start return it to the template point there" {
+	peer_virsh destroy lm-1
+	: >"$(peer_log lm-1)"
+	timeout "$START_TIMEOUT" virsh -q -c "$PEER_URI" start lm-1
+	wait_for_file_match "$(peer_log lm-1)" "VT-TICK [0-9]+ $TOKEN" 30
+	[ "$(first_tick "$(peer_log lm-1)")" -eq $(($(last_tick "$(console_log "$T")") + 1)) ]
+	run ! grep -q VT-BOOT "$(peer_log lm-1)"
+	# And it comes back live, the same way.
+	local last
+	last=$(last_tick "$(peer_log lm-1)")
+	timeout 120 virsh -q -c "$PEER_URI" migrate --live --persistent --undefinesource lm-1 \
+		qemu:///system
+	[ "$(domain_state lm-1)" = running ]
+	wait_for_file_match "$(console_log lm-1)" "VT-TICK $((last + 2)) $TOKEN" 30
+	virsh -q destroy lm-1
+}
+
+@test "offline migration of a shut-off clone: it starts at the template point on the destination" {
+	virt-template -q clone "$T" off-1
+	timeout 60 virsh -q migrate --offline --persistent --undefinesource off-1 "$PEER_URI"
+	run virsh dominfo off-1
+	[ "$status" -ne 0 ]
+	[ "$(peer_state off-1)" = "shut off" ]
+	timeout "$START_TIMEOUT" virsh -q -c "$PEER_URI" start off-1
+	wait_for_file_match "$(peer_log off-1)" "VT-TICK [0-9]+ $TOKEN" 30
+	[ "$(first_tick "$(peer_log off-1)")" -eq $(($(last_tick "$(console_log "$T")") + 1)) ]
+	peer_virsh destroy off-1
+}
+
+@test "a destination without the template refuses the migration before anything moves, naming the template" {
+	virt-template -q clone "$T" nt-1
+	timeout "$START_TIMEOUT" virsh -q start nt-1
+	wait_for_file_match "$(console_log nt-1)" "VT-TICK [0-9]+ $TOKEN" 30
+	mkdir -p "$BATS_TEST_TMPDIR/empty"
+	in_peer mount --bind "$BATS_TEST_TMPDIR/empty" "$VT_STATEDIR/$T"
+	run --separate-stderr migrate_live nt-1
+	in_peer umount "$VT_STATEDIR/$T"
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"cannot migrate clone 'nt-1' to this host: template '$T' does not exist"* ]] ||
+		{ echo "stderr: $stderr" >&2; return 1; }
+	[ "$(domain_state nt-1)" = running ]
+	run peer_virsh dominfo nt-1
+	[ "$status" -ne 0 ]
+	local last
+	last=$(last_tick "$(console_log nt-1)")
+	wait_for_file_match "$(console_log nt-1)" "VT-TICK $((last + 1)) $TOKEN" 30
+}
+
+@test "a migration whose destination QEMU fails leaves the source clone running" {
+	# The peer's QEMU cannot open the memory file (the hook's checks pass:
+	# it is there, of the right size).
+	local mem=$VT_MEMDIR/$T/memory
+	truncate -s "$(stat -c %s "$mem")" "$BATS_TEST_TMPDIR/closed"
+	chmod 000 "$BATS_TEST_TMPDIR/closed"
+	in_peer mount --bind "$BATS_TEST_TMPDIR/closed" "$mem"
+	run --separate-stderr migrate_live nt-1
+	in_peer umount "$mem"
+	[ "$status" -ne 0 ]
+	[ -n "$stderr" ]
+	[ "$(domain_state nt-1)" = running ]
+	run peer_virsh dominfo nt-1
+	[ "$status" -ne 0 ]
+	local last
+	last=$(last_tick "$(console_log nt-1)")
+	wait_for_file_match "$(console_log nt-1)" "VT-TICK $((last + 1)) $TOKEN" 30
+	# And it migrates once the destination is right.
+	migrate_live nt-1
+	[ "$(peer_state nt-1)" = running ]
+	peer_virsh destroy nt-1
+}
