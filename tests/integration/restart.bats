@@ -57,11 +57,20 @@ assert_runs_template_guest() {
 	return 1
 }
 
-# Every QEMU in this namespace belongs to a domain libvirt reports running.
+# QEMU processes of this test run: they share our network namespace (libvirt
+# gives each its own mount namespace), unlike those of other runs.
+our_qemus() {
+	local p
+	for p in $(pgrep -x qemu-system-x86); do
+		if [ "/proc/$p/ns/net" -ef /proc/$$/ns/net ]; then echo "$p"; fi
+	done
+}
+
+# Every QEMU of ours belongs to a domain libvirt reports running.
 assert_no_stray_qemu() {
 	local running qemus
 	running=$(virsh list --name | grep -c . || true)
-	qemus=$(pgrep -c -x qemu-system-x86 || true)
+	qemus=$(our_qemus | grep -c . || true)
 	[ "$running" = "$qemus" ] || { echo "$qemus QEMU processes, $running running domains" >&2; return 1; }
 }
 
@@ -127,7 +136,7 @@ teardown() {
 	# QEMU still waits in "inmigrate" for a state nobody feeds it. libvirt
 	# had not finished the start job, so on reconnect it kills the domain
 	# ("wasn't fully started yet"): the hook need not handle "reconnect".
-	pgrep -x qemu-system-x86 >/dev/null
+	[ -n "$(our_qemus)" ]
 	start_libvirtd
 	[ "$(wait_settled rs-h)" = "shut off" ]
 	[ ! -e "$sock" ]
