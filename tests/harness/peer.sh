@@ -5,7 +5,7 @@
 # Usage: peer.sh start DIR | stop DIR
 #   start  starts the peer; DIR (created) holds its pid files, its log
 #          directory (DIR/log: the peer's /var/log/libvirt) and "env", a
-#          file to source: PEER_URI PEER_ADDR PEER_PID
+#          file to source: PEER_URI PEER_ADDR LOCAL_ADDR (ours) PEER_PID
 #   stop   stops it and removes its network link
 #
 # The peer is another host as libvirt sees it: its own network namespace,
@@ -121,6 +121,7 @@ start() {
 	cat >"$dir/env" <<-EOF
 		PEER_URI=qemu+tcp://$PEER_ADDR/system
 		PEER_ADDR=$PEER_ADDR
+		LOCAL_ADDR=$LOCAL_ADDR
 		PEER_PID=$pid
 	EOF
 }

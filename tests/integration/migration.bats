@@ -12,7 +12,7 @@ setup_file() {
 	bash "$VT_SRCDIR/tests/harness/peer.sh" start "$PEER"
 	# shellcheck source=/dev/null
 	. "$PEER/env"
-	export PEER_URI PEER_ADDR PEER_PID
+	export PEER_URI PEER_ADDR LOCAL_ADDR PEER_PID
 	TOKEN=$(token_of "$(console_log "$T")")
 	export TOKEN
 }
@@ -68,7 +68,7 @@ migrate_live() {
 	local last
 	last=$(last_tick "$(peer_log lm-1)")
 	timeout 120 virsh -q -c "$PEER_URI" migrate --live --persistent --undefinesource lm-1 \
-		qemu:///system
+		qemu:///system --migrateuri "tcp://$LOCAL_ADDR"
 	[ "$(domain_state lm-1)" = running ]
 	wait_for_file_match "$(console_log lm-1)" "VT-TICK $((last + 2)) $TOKEN" 30
 	virsh -q destroy lm-1

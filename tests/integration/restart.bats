@@ -57,11 +57,20 @@ assert_runs_template_guest() {
 	return 1
 }
 
-# Every QEMU in this namespace belongs to a domain libvirt reports running.
+# QEMU processes of this test run: they share our network namespace (libvirt
+# gives each its own mount namespace), unlike those of other runs.
+our_qemus() {
+	local p
+	for p in $(pgrep -x qemu-system-x86); do
+		if [ "/proc/$p/ns/net" -ef /proc/$$/ns/net ]; then echo "$p"; fi
+	done
+}
+
+# Every QEMU of ours belongs to a domain libvirt reports running.
 assert_no_stray_qemu() {
 	local running qemus
 	running=$(virsh list --name | grep -c . || true)
-	qemus=$(pgrep -c -x qemu-system-x86 || true)
+	qemus=$(our_qemus | grep -c . || true)
 	[ "$running" = "$qemus" ] || { echo "$qemus QEMU processes, $running running domains" >&2; return 1; }
 }
 
@@ -127,11 +136,44 @@ teardown() {
 	# QEMU still waits in "inmigrate" for a state nobody feeds it. libvirt
 	# had not finished the start job, so on reconnect it kills the domain
 	# ("wasn't fully started yet"): the hook need not handle "reconnect".
-	pgrep -x qemu-system-x86 >/dev/null
+	[ -n "$(our_qemus)" ]
 	start_libvirtd
 	[ "$(wait_settled rs-h)" = "shut off" ]
 	[ ! -e "$sock" ]
 	assert_no_stray_qemu
 	timeout 60 virsh -q start rs-h >/dev/null
 	assert_runs_template_guest rs-h "$token"
+}
+
+@test "libvirtd killed during a clone's managed save: the clone keeps its own state either way" {
+	make_template rm
+	local token
+	token=$(token_of "$(console_log rm)")
+	virt-template -q clone rm rs-m
+	timeout 60 virsh -q start rs-m
+	# Enough dirty guest RAM that the save takes a while to write.
+	guest_command rs-m "write 120"
+	wait_for_file_match "$(console_log rs-m)" "VT-WROTE 120" 90
+	virsh -q managedsave rs-m >/dev/null 2>&1 &
+	local save=$!
+	# Kill libvirtd once the save has begun writing its image.
+	local image=/var/lib/libvirt/qemu/save/rs-m.save
+	for _ in $(seq 500); do [ -s "$image" ] && break; sleep 0.01; done
+	kill_libvirtd
+	wait "$save" || true
+	start_libvirtd
+	local state
+	state=$(wait_settled rs-m)
+	# Either libvirt recovered the interrupted save job and the guest runs
+	# on, or the save had completed and the image restores it: never the
+	# template point, never a boot.
+	if [ "$state" = "shut off" ]; then
+		timeout 60 virsh -q start rs-m
+		virsh domstate rs-m --reason | grep -q 'running (restored)'
+	fi
+	echo "libvirtd killed during managedsave: the clone was '$state' afterwards" >&3
+	assert_runs_template_guest rs-m "$token"
+	run ! grep -q VT-BOOT "$(console_log rs-m)"
+	assert_no_stray_qemu
+	virt-template -q delete --force rm
 }
