@@ -110,11 +110,48 @@ token_of_ticks() { grep -o 'VT-TICK [0-9]* [0-9a-f]*' "$1" | cut -d' ' -f3; }
 	timeout "$START_TIMEOUT" virsh -q restore "$BATS_FILE_TMPDIR/sv-1c.save"
 	assert_resumed_own_state sv-1 "$last"
 	virsh dumpxml sv-1 | grep -q 'defined into the image'
+
+	# save-image-edit, with an editor that edits without asking.
+	virsh -q save sv-1 "$BATS_FILE_TMPDIR/sv-1d.save"
+	last=$(last_tick "$(console_log sv-1)")
+	EDITOR="sed -i s/defined.into.the.image/edited.in.place/" \
+		virsh -q save-image-edit "$BATS_FILE_TMPDIR/sv-1d.save" >/dev/null
+	timeout "$START_TIMEOUT" virsh -q restore "$BATS_FILE_TMPDIR/sv-1d.save"
+	assert_resumed_own_state sv-1 "$last"
+	virsh dumpxml sv-1 | grep -q 'edited.in.place'
 	virsh -q destroy sv-1
 }
 
+@test "another hook script beside ours filters the XML of a restore: both work" {
+	# hooks.rst: each qemu.d script's output is the next one's input. Ours
+	# prints nothing for restore begin, which passes the XML on unchanged.
+	local other=/etc/libvirt/hooks/qemu.d/50-site-policy
+	cat >"$other" <<-'HOOK'
+		#!/bin/sh
+		if [ "$2" = restore ] && [ "$3" = begin ]; then
+			sed 's|</name>|</name><description>set by the site hook</description>|'
+		else
+			cat >/dev/null
+		fi
+	HOOK
+	chmod 0755 "$other"
+	kill -HUP "$(cat "$VT_ISOLATED_SCRATCH/libvirtd.pid")"
+	sleep 1
+	virt-template -q clone "$T" hk-1
+	start_clone hk-1
+	virsh -q managedsave hk-1
+	local last
+	last=$(last_tick "$(console_log hk-1)")
+	timeout "$START_TIMEOUT" virsh -q start hk-1
+	rm -f "$other"
+	kill -HUP "$(cat "$VT_ISOLATED_SCRATCH/libvirtd.pid")"
+	assert_resumed_own_state hk-1 "$last"
+	virsh dumpxml hk-1 | grep -q 'set by the site hook'
+	virsh -q destroy hk-1
+}
+
 # shellcheck disable=SC2030 # each test's run sets its own $status
-@test "a truncated managed save image: the start fails clearly, managedsave-remove brings back the template point" {
+@test "a truncated or corrupted managed save image: the start fails clearly, managedsave-remove brings back the template point" {
 	virt-template -q clone "$T" bad-1
 	start_clone bad-1
 	virsh -q managedsave bad-1
@@ -129,6 +166,27 @@ token_of_ticks() { grep -o 'VT-TICK [0-9]* [0-9a-f]*' "$1" | cut -d' ' -f3; }
 	[ ! -e "$image" ]
 	: >"$(console_log bad-1)"
 	start_clone bad-1
+	[ "$(first_tick "$(console_log bad-1)")" -eq $(($(last_tick "$(console_log "$T")") + 1)) ]
+
+	# A corrupted one (its header overwritten): libvirt itself discards a
+	# managed save image it cannot read and starts the domain afresh, which
+	# for a clone is the template point; or it fails and the way back is the
+	# same as above.
+	virsh -q destroy bad-1
+	start_clone bad-1
+	virsh -q managedsave bad-1
+	printf 'garbage!' | dd of="$image" conv=notrunc status=none
+	: >"$(console_log bad-1)"
+	run --separate-stderr timeout "$START_TIMEOUT" virsh start bad-1
+	if [ "$status" -ne 0 ]; then
+		[ -n "$stderr" ]
+		[ "$(domain_state bad-1)" = "shut off" ]
+		virsh -q managedsave-remove bad-1 2>/dev/null || true
+		start_clone bad-1
+	fi
+	echo "a corrupted managed save image: virsh start exited $status" >&3
+	[ ! -e "$image" ]
+	wait_for_file_match "$(console_log bad-1)" "VT-TICK [0-9]+ $TOKEN" 30
 	[ "$(first_tick "$(console_log bad-1)")" -eq $(($(last_tick "$(console_log "$T")") + 1)) ]
 	virsh -q destroy bad-1
 }
