@@ -89,7 +89,37 @@ initrd_is_stale() {
 	return 1
 }
 
-# The initramfs: busybox with one symlink per applet, /init, and the mount points.
+# The kernel's virtio drivers are modules (the cloud kernel builds in only
+# the 8250 serial): these go into the initramfs, and init loads them in this
+# order (each after what it depends on; a dpkg -x tree has no modules.dep).
+MODULES=(
+	drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_legacy_dev
+	drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci drivers/block/virtio_blk
+	net/core/failover drivers/net/net_failover drivers/net/virtio_net
+	drivers/char/virtio_console drivers/char/hw_random/virtio-rng
+)
+
+# Copies MODULES from the cached kernel package into initramfs root $1, and
+# lists them, in load order, in $1/etc/modules.
+add_modules() {
+	local root=$1 deb tree m
+	set -- "$CACHE"/linux-image-*.deb
+	deb=$1
+	[ -f "$deb" ] || die "no cached kernel package in $CACHE (remove $CACHE/vmlinuz to fetch it)"
+	tree=$(dirname "$root")/kernel
+	dpkg -x "$deb" "$tree"
+	mkdir -p "$root/lib/modules" "$root/etc"
+	: >"$root/etc/modules"
+	for m in "${MODULES[@]}"; do
+		set -- "$tree"/lib/modules/*/kernel/"$m".ko
+		[ -f "$1" ] || die "module $m.ko is not in $(basename "$deb")"
+		install -m 0644 "$1" "$root/lib/modules/"
+		basename "$1" >>"$root/etc/modules"
+	done
+}
+
+# The initramfs: busybox with one symlink per applet, /init, the virtio
+# modules, and the mount points.
 build_initrd() {
 	initrd_is_stale || return 0
 	[ -x "$BUSYBOX" ] || die "$BUSYBOX missing (apt-get install busybox-static)"
@@ -104,6 +134,7 @@ build_initrd() {
 		[ -e "$root/bin/$a" ] || ln -s busybox "$root/bin/$a"
 	done
 	install -m 0755 "$INIT" "$root/init"
+	add_modules "$root"
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o --format=newc -R 0:0 --quiet) |
 		gzip -9 -n >"$tmp/initrd.img"
 	chmod 0644 "$tmp/initrd.img"
