@@ -17,7 +17,8 @@ outside() {
 	eval "$(tests/guest/build-guest.sh --print-paths | sed 's/^/export VT_GUEST_/')"
 	VT_VIRT_TYPE=$(tests/guest/probe-accel.sh)
 	export VT_VIRT_TYPE
-	export VT_STATEDIR=/var/lib/virt-template VT_MEMDIR=/dev/shm/virt-template VT_RUNDIR=/run/virt-template
+	export VT_STATEDIR=/var/lib/virt-template VT_MEMDIR=/var/lib/virt-template/.memory \
+		VT_DISKDIR=/var/lib/virt-template/.disks VT_RUNDIR=/run/virt-template
 	export VIRT_TEMPLATE_DATADIR="$top/xml-templates" PATH="$top:$PATH"
 	exec tests/harness/isolated.sh --hook "$top/virt-template-hook" -- bash "$0" --inside
 }

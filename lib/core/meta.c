@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "names.h"
+#include "paths.h"
 
 #define VT_META_VERSION 1
 
@@ -140,6 +141,58 @@ bool vt_meta_memory_dir_valid(const char *dir)
     return dir && vt_meta_dir_ok(dir);
 }
 
+static int vt_meta_get_disk(json_object *d, struct vt_meta_disk *disk, vt_error_t *err)
+{
+    json_object *target = NULL, *format = NULL;
+    vt_autoerror vt_error_t invalid = NULL;
+    if (!json_object_is_type(d, json_type_object) ||
+        !json_object_object_get_ex(d, "target", &target) ||
+        !json_object_object_get_ex(d, "format", &format) ||
+        !json_object_is_type(target, json_type_string) ||
+        !json_object_is_type(format, json_type_string))
+        return vt_error_set(err, 0, "template metadata: a disk needs a 'target' and a 'format'");
+    const char *t = json_object_get_string(target), *f = json_object_get_string(format);
+    if (vt_disk_target_validate(t, &invalid) < 0 || (strcmp(f, "raw") != 0 && strcmp(f, "qcow2") != 0))
+        return vt_error_set(err, 0, "template metadata: invalid disk '%s' (%s)", t, f);
+    strcpy(disk->target, t);
+    strcpy(disk->format, f);
+    return 0;
+}
+
+/* "disks": an optional array of {target, format}, targets distinct. */
+static int vt_meta_get_disks(json_object *obj, struct vt_meta *m, vt_error_t *err)
+{
+    json_object *list = NULL;
+    if (!json_object_object_get_ex(obj, "disks", &list))
+        return 0;
+    if (!json_object_is_type(list, json_type_array) ||
+        json_object_array_length(list) > VT_META_DISKS_MAX)
+        return vt_error_set(err, 0, "template metadata: 'disks' is not a list of at most %d disks",
+                            VT_META_DISKS_MAX);
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        if (vt_meta_get_disk(json_object_array_get_idx(list, i), &m->disks[i], err) < 0)
+            return -1;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(m->disks[i].target, m->disks[j].target) == 0)
+                return vt_error_set(err, 0, "template metadata: disk '%s' is listed twice",
+                                    m->disks[i].target);
+        m->ndisks = i + 1;
+    }
+    return 0;
+}
+
+static json_object *vt_meta_disks_json(const struct vt_meta *m)
+{
+    json_object *list = json_object_new_array();
+    for (size_t i = 0; i < m->ndisks; i++) {
+        json_object *d = json_object_new_object();
+        json_object_object_add(d, "target", json_object_new_string(m->disks[i].target));
+        json_object_object_add(d, "format", json_object_new_string(m->disks[i].format));
+        json_object_array_add(list, d);
+    }
+    return list;
+}
+
 static int vt_meta_fill(json_object *obj, struct vt_meta *m, vt_error_t *err)
 {
     int64_t version, mem, state, uid, gid, created, saved, boot, save;
@@ -155,7 +208,8 @@ static int vt_meta_fill(json_object *obj, struct vt_meta *m, vt_error_t *err)
         vt_meta_get_int(obj, "save_ms", -1, &save, err) < 0 ||
         vt_meta_get_digest(obj, m, err) < 0 ||
         vt_meta_get_bool(obj, "readonly_mapping", &m->readonly_mapping, err) < 0 ||
-        vt_meta_get_dir(obj, "memory_dir", &m->memory_dir, err) < 0)
+        vt_meta_get_dir(obj, "memory_dir", &m->memory_dir, err) < 0 ||
+        vt_meta_get_disks(obj, m, err) < 0 || vt_meta_get_bool(obj, "nvram", &m->nvram, err) < 0)
         return -1;
     if (version != VT_META_VERSION)
         return vt_error_set(err, 0, "template metadata: unsupported version %lld",
@@ -219,6 +273,8 @@ char *vt_meta_format(const struct vt_meta *m, vt_error_t *err)
     json_object_object_add(obj, "readonly_mapping", json_object_new_boolean(m->readonly_mapping));
     if (m->memory_dir)
         json_object_object_add(obj, "memory_dir", json_object_new_string(m->memory_dir));
+    json_object_object_add(obj, "disks", vt_meta_disks_json(m));
+    json_object_object_add(obj, "nvram", json_object_new_boolean(m->nvram));
     const char *s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY);
     char *out = s ? malloc(strlen(s) + 2) : NULL;
     if (out)

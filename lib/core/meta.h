@@ -13,6 +13,16 @@
 
 enum vt_template_state { VT_TEMPLATE_BOOTING, VT_TEMPLATE_SAVED, VT_TEMPLATE_STATE_LAST };
 
+#define VT_META_DISKS_MAX 16
+#define VT_DISK_TARGET_MAX 16
+
+/* A writable disk of the template: its own copy runs the template and
+ * becomes the clones' base (paths.h, vt_path_disk_*). */
+struct vt_meta_disk {
+    char target[VT_DISK_TARGET_MAX + 1]; /* "vda" */
+    char format[8];                      /* of the base: "raw" or "qcow2" */
+};
+
 struct vt_meta {
     char *name;
     enum vt_template_state state;
@@ -36,6 +46,11 @@ struct vt_meta {
      * absolute directory path. NULL (absent in the file): the configured
      * memory directory. */
     char *memory_dir;
+    /* The template's writable disks ("disks"; absent: none) and whether it
+     * has UEFI variables of its own ("nvram"). */
+    size_t ndisks;
+    struct vt_meta_disk disks[VT_META_DISKS_MAX];
+    bool nvram;
 };
 
 const char *vt_template_state_name(enum vt_template_state state);

@@ -1,9 +1,11 @@
 #include "paths.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleanup.h"
 #include "names.h"
 
 #ifndef VT_STATEDIR
@@ -13,6 +15,7 @@
 static struct vt_dirs vt_configured_dirs = {
     .state = VT_STATEDIR,
     .mem = VT_MEMDIR,
+    .disk = VT_DISKDIR,
     .run = VT_RUNDIR,
     .data = VT_DATADIR,
     .console_log = VT_CONSOLE_LOGDIR,
@@ -27,6 +30,7 @@ static const char *const vt_path_suffixes[] = {
     [VT_PATH_DEVICE_STATE] = "/state",
     [VT_PATH_MEM_DIR] = "",
     [VT_PATH_MEM] = "/memory",
+    [VT_PATH_DISK_DIR] = "",
 };
 _Static_assert(sizeof(vt_path_suffixes) / sizeof(vt_path_suffixes[0]) == VT_PATH_KIND_LAST,
                "vt_path_suffixes must cover enum vt_path_kind");
@@ -54,8 +58,88 @@ char *vt_path_template(const struct vt_dirs *dirs, enum vt_path_kind kind, const
 {
     if (vt_name_validate(name, "template", err) < 0)
         return NULL;
-    const char *dir = kind >= VT_PATH_MEM_DIR ? dirs->mem : dirs->state;
+    const char *dir = kind == VT_PATH_DISK_DIR ? dirs->disk
+                      : kind >= VT_PATH_MEM_DIR ? dirs->mem
+                                                : dirs->state;
     return vt_path_join(err, dir, name, vt_path_suffixes[kind]);
+}
+
+int vt_disk_target_validate(const char *target, vt_error_t *err)
+{
+    size_t len = target ? strlen(target) : 0;
+    if (len == 0 || len > 16 || strspn(target, "abcdefghijklmnopqrstuvwxyz0123456789") != len)
+        return vt_error_set(err, 0, "invalid disk target '%s'", target ? target : "");
+    return 0;
+}
+
+/* DISK/T/ followed by a formatted file name. */
+static char *vt_path_in_disk_dir(const struct vt_dirs *dirs, const char *template_name,
+                                 vt_error_t *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static char *vt_path_in_disk_dir(const struct vt_dirs *dirs, const char *template_name,
+                                 vt_error_t *err, const char *fmt, ...)
+{
+    vt_autofree char *dir = vt_path_template(dirs, VT_PATH_DISK_DIR, template_name, err);
+    vt_autofree char *file = NULL;
+    va_list ap;
+    if (dir == NULL)
+        return NULL;
+    va_start(ap, fmt);
+    int rc = vasprintf(&file, fmt, ap);
+    va_end(ap);
+    if (rc < 0) {
+        file = NULL;
+        vt_error_nomem(err);
+        return NULL;
+    }
+    return vt_path_join(err, dir, file, "");
+}
+
+char *vt_path_disk_base(const struct vt_dirs *dirs, const char *template_name, const char *target,
+                        const char *format, vt_error_t *err)
+{
+    if (vt_disk_target_validate(target, err) < 0)
+        return NULL;
+    if (strcmp(format, "raw") != 0 && strcmp(format, "qcow2") != 0) {
+        vt_error_set(err, 0, "unsupported disk format '%s'", format);
+        return NULL;
+    }
+    return vt_path_in_disk_dir(dirs, template_name, err, "base-%s.%s", target, format);
+}
+
+char *vt_path_disk_pristine(const struct vt_dirs *dirs, const char *template_name,
+                            const char *target, vt_error_t *err)
+{
+    if (vt_disk_target_validate(target, err) < 0)
+        return NULL;
+    return vt_path_in_disk_dir(dirs, template_name, err, "pristine-%s.qcow2", target);
+}
+
+char *vt_path_disk_clone(const struct vt_dirs *dirs, const char *template_name, const char *clone,
+                         const char *target, vt_error_t *err)
+{
+    if (vt_disk_target_validate(target, err) < 0 || vt_name_validate(clone, "clone", err) < 0)
+        return NULL;
+    return vt_path_in_disk_dir(dirs, template_name, err, "clones/%s-%s.qcow2", clone, target);
+}
+
+char *vt_path_nvram(const struct vt_dirs *dirs, const char *template_name, const char *clone,
+                    vt_error_t *err)
+{
+    if (clone == NULL)
+        return vt_path_in_disk_dir(dirs, template_name, err, "nvram.fd");
+    if (vt_name_validate(clone, "clone", err) < 0)
+        return NULL;
+    return vt_path_in_disk_dir(dirs, template_name, err, "clones/%s-nvram.fd", clone);
+}
+
+char *vt_path_clone_marker(const struct vt_dirs *dirs, const char *clone, const char *suffix,
+                           vt_error_t *err)
+{
+    if (vt_name_validate(clone, "clone", err) < 0)
+        return NULL;
+    return vt_path_join(err, dirs->run, clone, suffix);
 }
 
 char *vt_path_clone_qmp(const struct vt_dirs *dirs, const char *clone, vt_error_t *err)

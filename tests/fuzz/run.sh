@@ -66,7 +66,7 @@ mkdir -p "$out/artifacts"
 cflags=(-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined -Wall -Wextra
 	-Wno-unused-parameter -include "$VT_BUILDDIR/config.h" -I"$VT_SRCDIR/lib/core" -I"$VT_SRCDIR/lib/virt")
 # paths.c is only linked (xml.c calls into it), never used: any directories do.
-for d in STATEDIR MEMDIR RUNDIR DATADIR CONSOLE_LOGDIR LIBVIRT_QEMU_RUNDIR; do
+for d in STATEDIR MEMDIR DISKDIR RUNDIR DATADIR CONSOLE_LOGDIR LIBVIRT_QEMU_RUNDIR; do
 	cflags+=("-DVT_$d=\"/nonexistent/$d\"")
 done
 

@@ -13,7 +13,7 @@
 # libvirtd is neither needed nor touched.
 #
 # Environment read:
-#   VT_STATEDIR VT_MEMDIR VT_RUNDIR  product directories to replace by fresh,
+#   VT_STATEDIR VT_MEMDIR VT_DISKDIR VT_RUNDIR  product directories to replace by fresh,
 #                empty ones, e.g. /var/lib/virt-template: the store and the
 #                memory directory on disk (scratch directories, as on a host:
 #                they survive a simulated reboot), the run directory on tmpfs
@@ -147,10 +147,10 @@ setup_mounts() {
 # already fresh.
 product_dirs() {
 	local v
-	for v in VT_STATEDIR VT_MEMDIR; do
+	for v in VT_STATEDIR VT_MEMDIR VT_DISKDIR; do
 		[ -n "${!v:-}" ] || continue
-		if [ "$v" = VT_MEMDIR ] && [ -n "${VT_STATEDIR:-}" ] &&
-			[[ $VT_MEMDIR == "$VT_STATEDIR"/* ]]; then
+		if [ "$v" != VT_STATEDIR ] && [ -n "${VT_STATEDIR:-}" ] &&
+			[[ ${!v} == "$VT_STATEDIR"/* ]]; then
 			continue
 		fi
 		mkdir -p "$SCRATCH/product/$v"
