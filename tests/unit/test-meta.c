@@ -124,8 +124,52 @@ static void test_format_keys(void **state)
     assert_string_equal(json_object_get_string(v), "sha256");
     assert_true(json_object_object_get_ex(obj, "readonly_mapping", &v));
     assert_false(json_object_get_boolean(v));
-    assert_int_equal(json_object_object_length(obj), 14);
+    assert_true(json_object_object_get_ex(obj, "disks", &v));
+    assert_int_equal(json_object_array_length(v), 0);
+    assert_true(json_object_object_get_ex(obj, "nvram", &v));
+    assert_false(json_object_get_boolean(v));
+    assert_int_equal(json_object_object_length(obj), 16);
     json_object_put(obj);
+}
+
+/* The template's disks survive a round trip; metadata without "disks" (a
+ * store from before disks) has none; a damaged list is refused. */
+static void test_disks(void **state)
+{
+    struct vt_meta m = {.name = "t", .memory_bytes = 4096, .boot_ms = -1, .save_ms = -1,
+                        .ndisks = 2, .nvram = true};
+    strcpy(m.disks[0].target, "vda");
+    strcpy(m.disks[0].format, "qcow2");
+    strcpy(m.disks[1].target, "sdb");
+    strcpy(m.disks[1].format, "raw");
+    vt_autoerror vt_error_t err = NULL;
+    vt_autofree char *text = vt_meta_format(&m, &err);
+    struct vt_meta back;
+    assert_int_equal(vt_meta_parse(text, &back, &err), 0);
+    assert_int_equal(back.ndisks, 2);
+    assert_string_equal(back.disks[1].target, "sdb");
+    assert_string_equal(back.disks[1].format, "raw");
+    assert_true(back.nvram);
+    vt_meta_clear(&back);
+
+    static const struct {
+        const char *disks, *error;
+    } bad[] = {
+        {"[{\"target\": \"../x\", \"format\": \"raw\"}]", "invalid disk '../x'"},
+        {"[{\"target\": \"vda\", \"format\": \"vmdk\"}]", "invalid disk 'vda' (vmdk)"},
+        {"[{\"target\": \"vda\"}]", "a disk needs a 'target' and a 'format'"},
+        {"[{\"target\": \"vda\", \"format\": \"raw\"}, {\"target\": \"vda\", \"format\": \"raw\"}]",
+         "disk 'vda' is listed twice"},
+        {"\"vda\"", "'disks' is not a list"},
+    };
+    for (size_t i = 0; i < VT_TEST_N(bad); i++) {
+        json_object *obj = json_tokener_parse(text);
+        json_object_object_add(obj, "disks", json_tokener_parse(bad[i].disks));
+        struct vt_meta broken;
+        assert_int_equal(vt_meta_parse(json_object_to_json_string(obj), &broken, &err), -1);
+        vt_test_assert_error(&err, bad[i].error);
+        json_object_put(obj);
+    }
 }
 
 static void test_state_names(void **state)
@@ -327,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_saved),
         cmocka_unit_test(test_round_trip_legacy_digest),
         cmocka_unit_test(test_format_keys),
+        cmocka_unit_test(test_disks),
         cmocka_unit_test(test_state_names),
         cmocka_unit_test(test_valid_object_parses),
         cmocka_unit_test(test_rejects_bad_digests),
