@@ -24,6 +24,7 @@ struct vt_hook_handler {
 static const struct vt_hook_handler vt_hook_handlers[] = {
     {"prepare", "begin", vt_hook_prepare},
     {"migrate", "begin", vt_hook_migrate},
+    {"restore", "begin", vt_hook_restore},
     {"started", "begin", vt_hook_started},
     {"release", "end", vt_hook_release},
 };

@@ -162,9 +162,13 @@ int vt_cmd_create(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
     vt_autofree char *memory_dir = a.memory_dir ? realpath(a.memory_dir, NULL) : NULL;
     if (a.memory_dir && memory_dir == NULL)
         return vt_error_set(err, errno, "memory directory '%s'", a.memory_dir);
-    if (vt_template_create(cli->conn, cli->dirs, a.name, source, memory_dir, err) < 0)
+    struct vt_template_source src = {.xml = source, .domain = a.from, .memory_dir = memory_dir};
+    struct vt_template_notes notes = {0};
+    if (vt_template_create(cli->conn, cli->dirs, a.name, &src, &notes, err) < 0)
         return -1;
     vt_create_warn_volatile(cli, a.name);
+    if (notes.balloon_removed)
+        vt_cli_note(cli, "Template '%s' has no memballoon: a balloon would free pages its clones share", a.name);
     vt_cli_note(cli, "Template '%s' started", a.name);
     if (a.save.wait_console == NULL)
         return 0;

@@ -115,6 +115,43 @@ int vt_file_write_atomic(const char *path, const void *data, size_t len, mode_t 
     return vt_dir_sync_parent(path, err);
 }
 
+/* Copies all of fd `in` to fd `out`. */
+static int vt_copy_fd(int in, int out)
+{
+    char buf[64 * 1024];
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return (int)n;
+        if (vt_write_full(out, buf, (size_t)n) < 0)
+            return -1;
+    }
+}
+
+int vt_file_copy(const char *src, const char *dst, mode_t mode, vt_error_t *err)
+{
+    vt_autoclose int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (in < 0)
+        return vt_error_set(err, errno, "cannot open '%s'", src);
+    vt_autofree char *tmp = NULL;
+    if (asprintf(&tmp, "%s.tmp.XXXXXX", dst) < 0) {
+        tmp = NULL;
+        return vt_error_nomem(err);
+    }
+    vt_autoclose int out = mkostemp(tmp, O_CLOEXEC);
+    if (out < 0)
+        return vt_error_set(err, errno, "cannot create a temporary file for '%s'", dst);
+    if (fchmod(out, mode) < 0 || vt_copy_fd(in, out) < 0 || fsync(out) < 0 ||
+        rename(tmp, dst) < 0) {
+        int saved = errno;
+        unlink(tmp);
+        return vt_error_set(err, saved, "cannot copy '%s' to '%s'", src, dst);
+    }
+    return vt_dir_sync_parent(dst, err);
+}
+
 int vt_dir_ensure(const char *path, mode_t mode, uid_t uid, gid_t gid, vt_error_t *err)
 {
     if (mkdir(path, mode) < 0 && errno != EEXIST)

@@ -20,6 +20,10 @@ int vt_fd_read_all(int fd, size_t max, char **data, size_t *len, vt_error_t *err
 int vt_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
                          vt_error_t *err);
 
+/* Copies `src` (never through a symlink) to `dst` atomically, as
+ * vt_file_write_atomic writes, with `mode`. */
+int vt_file_copy(const char *src, const char *dst, mode_t mode, vt_error_t *err);
+
 /* fsync of the directory holding `path`, so a rename in it is durable. */
 int vt_dir_sync_parent(const char *path, vt_error_t *err);
 

@@ -1,6 +1,7 @@
 #include "hook.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include "meta.h"
 #include "names.h"
 #include "restore.h"
+#include "start-marker.h"
 #include "store.h"
 #include "xml-shape.h"
 
@@ -28,6 +30,31 @@ static int vt_hook_remove_socket(const struct vt_hook_call *call, vt_error_t *er
         return -1;
     if (unlink(socket) < 0 && errno != ENOENT)
         return vt_error_set(err, errno, "cannot remove '%s'", socket);
+    return 0;
+}
+
+/* Each disk of the template must be the clone's own overlay: the hook
+ * resets that file for a fresh start, and the template's RAM must never
+ * resume over another disk. */
+static int vt_hook_check_disks(const struct vt_hook_call *call, const struct vt_meta *meta,
+                               vt_error_t *err)
+{
+    for (size_t i = 0; i < meta->ndisks; i++) {
+        const char *target = meta->disks[i].target;
+        vt_autofree char *own = vt_path_disk_clone(call->dirs, meta->name, call->domain, target, err);
+        vt_autofree char *quoted = NULL;
+        if (own == NULL)
+            return -1;
+        if (asprintf(&quoted, "file='%s'", own) < 0) {
+            quoted = NULL;
+            return vt_error_nomem(err);
+        }
+        if (strstr(call->xml, quoted) == NULL)
+            return vt_error_set(err, 0,
+                                "clone '%s' does not run on its own overlay '%s' for disk '%s'; "
+                                "a clone keeps its template's disks",
+                                call->domain, own, target);
+    }
     return 0;
 }
 
@@ -51,7 +78,7 @@ static int vt_hook_check_identity(const struct vt_hook_call *call, const struct 
                             "domain '%s' is a copy of another clone (its monitor is '%s'); "
                             "make clones with 'virt-template clone %s %s'",
                             call->domain, socket, meta->name, call->domain);
-    return 0;
+    return vt_hook_check_disks(call, meta, err);
 }
 
 /* The saved device state loads only into the hardware it was saved from:
@@ -87,9 +114,16 @@ static int vt_hook_prepare_clone(const struct vt_hook_call *call, vt_error_t *er
     if (vt_hook_check_identity(call, &meta, err) < 0 || vt_hook_check_shape(call, &meta, err) < 0)
         return -1;
     /* QEMU, as its own user, creates the clone's QMP socket here. */
-    if (vt_dir_ensure(call->dirs->run, 0700, meta.qemu_uid, meta.qemu_gid, err) < 0)
+    if (vt_dir_ensure(call->dirs->run, 0700, meta.qemu_uid, meta.qemu_gid, err) < 0 ||
+        vt_hook_remove_socket(call, err) < 0)
         return -1;
-    return vt_hook_remove_socket(call, err);
+    /* Before QEMU opens them: the clone's disks at the template point for
+     * a fresh start, as they are for libvirt's restore or migration. */
+    bool incoming = vt_start_take_incoming(call->dirs, call->domain);
+    if (!incoming && vt_store_clone_files_reset(call->dirs, &meta, call->domain, err) < 0)
+        return -1;
+    return vt_start_record(call->dirs, call->domain, incoming ? VT_START_INCOMING : VT_START_FRESH,
+                           err);
 }
 
 static int vt_hook_prepare_template(const struct vt_hook_call *call, vt_error_t *err)
@@ -176,7 +210,11 @@ int vt_hook_prepare(const struct vt_hook_call *call, vt_error_t *err)
     return vt_xml_scan_shared_mappings(call->xml, vt_hook_refuse_if_saved, &check);
 }
 
-int vt_hook_migrate(const struct vt_hook_call *call, vt_error_t *err)
+/* restore begin and migrate begin: libvirt feeds this start itself; the
+ * clone's disks stay as they are (its own state). `what` names the
+ * operation in a refusal. */
+static int vt_hook_note_incoming(const struct vt_hook_call *call, const char *what,
+                                 vt_error_t *err)
 {
     struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
     if (call->md.role != VT_ROLE_CLONE)
@@ -185,8 +223,21 @@ int vt_hook_migrate(const struct vt_hook_call *call, vt_error_t *err)
         return -1;
     if (vt_store_load_saved(call->dirs, call->md.template_name, &meta, err) < 0 ||
         vt_store_check_memory(call->dirs, &meta, err) < 0)
-        return vt_error_prefix(err, "cannot migrate clone '%s' to this host", call->domain);
-    return 0;
+        return vt_error_prefix(err, "cannot %s clone '%s'", what, call->domain);
+    /* After a reboot /run is empty: the run directory comes back first. */
+    if (vt_dir_ensure(call->dirs->run, 0700, meta.qemu_uid, meta.qemu_gid, err) < 0)
+        return -1;
+    return vt_start_note_incoming(call->dirs, call->domain, err);
+}
+
+int vt_hook_migrate(const struct vt_hook_call *call, vt_error_t *err)
+{
+    return vt_hook_note_incoming(call, "migrate to this host", err);
+}
+
+int vt_hook_restore(const struct vt_hook_call *call, vt_error_t *err)
+{
+    return vt_hook_note_incoming(call, "restore", err);
 }
 
 int vt_hook_started(const struct vt_hook_call *call, vt_error_t *err)
@@ -194,10 +245,13 @@ int vt_hook_started(const struct vt_hook_call *call, vt_error_t *err)
     struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
     if (call->md.role != VT_ROLE_CLONE)
         return 0;
-    if (vt_hook_clone_name(call, err) < 0 ||
-        vt_store_load_saved(call->dirs, call->md.template_name, &meta, err) < 0)
+    if (vt_hook_clone_name(call, err) < 0)
         return -1;
-    return vt_restore_clone(call->dirs, &meta, call->domain, VT_HOOK_RESTORE_TIMEOUT_MS, NULL, err);
+    enum vt_start_kind began = vt_start_take_record(call->dirs, call->domain);
+    if (vt_store_load_saved(call->dirs, call->md.template_name, &meta, err) < 0)
+        return -1;
+    return vt_restore_clone(call->dirs, &meta, call->domain, VT_HOOK_RESTORE_TIMEOUT_MS, began,
+                            NULL, err);
 }
 
 int vt_hook_release(const struct vt_hook_call *call, vt_error_t *err)
@@ -206,5 +260,6 @@ int vt_hook_release(const struct vt_hook_call *call, vt_error_t *err)
         return 0;
     if (vt_hook_clone_name(call, err) < 0)
         return -1;
+    vt_start_forget(call->dirs, call->domain);
     return vt_hook_remove_socket(call, err);
 }

@@ -34,6 +34,11 @@ int vt_hook_prepare(const struct vt_hook_call *call, vt_error_t *err);
  * started hook sees that (vt_restore_clone). */
 int vt_hook_migrate(const struct vt_hook_call *call, vt_error_t *err);
 
+/* restore begin: notes that libvirt restores this clone's own state, so
+ * that prepare keeps its disks. Prints nothing: the XML passes on
+ * unchanged. */
+int vt_hook_restore(const struct vt_hook_call *call, vt_error_t *err);
+
 /* started begin: feeds a clone its template's device state, unless
  * libvirt feeds it (a restore, an incoming migration). */
 int vt_hook_started(const struct vt_hook_call *call, vt_error_t *err);

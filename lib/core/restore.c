@@ -94,11 +94,32 @@ static int vt_restore_done(struct vt_qmp *qmp, int64_t deadline, vt_error_t *err
     return rc;
 }
 
+/* A clone's disks must hold the point its RAM resumes at: reset for the
+ * template's RAM, kept for libvirt's restore of the clone's own state. The
+ * hook's prepare chose before QEMU opened them; refuse if that choice and
+ * what is happening disagree (template RAM over a diverged disk corrupts
+ * the guest's filesystem). A clone without disks has nothing to keep. */
+static int vt_restore_check_disks(const struct vt_meta *meta, enum vt_start_kind began,
+                                  bool by_libvirt, vt_error_t *err)
+{
+    if (meta->ndisks == 0 && !meta->nvram)
+        return 0;
+    if (by_libvirt && began != VT_START_INCOMING)
+        return vt_error_set(err, 0, "libvirt restores it, but its disks were reset to the "
+                                    "template point; start it again");
+    if (!by_libvirt && began != VT_START_FRESH)
+        return vt_error_set(err, 0, "its disks were not reset to the template point for this "
+                                    "start; refusing the template's memory over them (start it again)");
+    return 0;
+}
+
 static int vt_restore_feed(const struct vt_dirs *dirs, const struct vt_meta *meta,
-                           struct vt_qmp *qmp, int64_t deadline, bool *fed, vt_error_t *err)
+                           enum vt_start_kind began, struct vt_qmp *qmp, int64_t deadline,
+                           bool *fed, vt_error_t *err)
 {
     bool by_libvirt = false;
-    if (vt_restore_by_libvirt(qmp, deadline, &by_libvirt, err) < 0)
+    if (vt_restore_by_libvirt(qmp, deadline, &by_libvirt, err) < 0 ||
+        vt_restore_check_disks(meta, began, by_libvirt, err) < 0)
         return -1;
     if (by_libvirt)
         return 0;
@@ -111,7 +132,7 @@ static int vt_restore_feed(const struct vt_dirs *dirs, const struct vt_meta *met
 }
 
 int vt_restore_clone(const struct vt_dirs *dirs, const struct vt_meta *meta, const char *clone,
-                     int timeout_ms, bool *fed, vt_error_t *err)
+                     int timeout_ms, enum vt_start_kind began, bool *fed, vt_error_t *err)
 {
     int64_t deadline = vt_clock_ms() + timeout_ms;
     bool fed_here = false;
@@ -120,7 +141,7 @@ int vt_restore_clone(const struct vt_dirs *dirs, const struct vt_meta *meta, con
         return -1;
     vt_autoqmp struct vt_qmp *qmp = NULL;
     if (vt_qmp_open(socket, deadline, &qmp, err) < 0 ||
-        vt_restore_feed(dirs, meta, qmp, deadline, &fed_here, err) < 0)
+        vt_restore_feed(dirs, meta, began, qmp, deadline, &fed_here, err) < 0)
         return vt_error_prefix(err, "cannot restore clone '%s' from template '%s'", clone,
                                meta->name);
     if (fed)

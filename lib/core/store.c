@@ -223,9 +223,11 @@ int vt_store_create(const struct vt_dirs *dirs, const struct vt_meta *meta, vt_e
     /* QEMU (as the QEMU user) creates and maps the memory file in MEM/T.
      * A leftover MEM/T (no store directory: not a template) is reused. */
     if (vt_dir_ensure(mem, 0700, meta->qemu_uid, meta->qemu_gid, err) < 0 ||
+        ((meta->ndisks > 0 || meta->nvram) && vt_store_disk_dirs_create(dirs, meta->name, err) < 0) ||
         vt_store_save_meta(dirs, meta, err) < 0) {
         vt_autoerror vt_error_t ignored = NULL;
         vt_store_remove_files(&tdirs, meta->name, &ignored);
+        vt_store_disk_dir_remove(dirs, meta->name, &ignored);
         return -1;
     }
     return 0;
@@ -239,7 +241,9 @@ int vt_store_remove(const struct vt_dirs *dirs, const char *name, vt_error_t *er
     struct vt_dirs tdirs = *dirs;
     if (vt_store_load(dirs, name, &meta, &unreadable) == 0)
         vt_store_template_dirs(dirs, &meta, &tdirs);
-    return vt_store_remove_files(&tdirs, name, err);
+    if (vt_store_remove_files(&tdirs, name, err) < 0)
+        return -1;
+    return vt_store_disk_dir_remove(dirs, name, err);
 }
 
 /* Some filesystems leave d_type unknown: ask them then. */

@@ -43,6 +43,22 @@ int vt_store_create(const struct vt_dirs *dirs, const struct vt_meta *meta, vt_e
 /* Removes every file of T that the store knows, then its directories. */
 int vt_store_remove(const struct vt_dirs *dirs, const char *name, vt_error_t *err);
 
+/* store-disks.c. DISK/, DISK/T and DISK/T/clones, root's (0711). */
+int vt_store_disk_dirs_create(const struct vt_dirs *dirs, const char *name, vt_error_t *err);
+
+/* Removes DISK/T with every file in it and in DISK/T/clones. */
+int vt_store_disk_dir_remove(const struct vt_dirs *dirs, const char *name, vt_error_t *err);
+
+/* Gives clone `clone` of saved template `meta` disks at the template point:
+ * each overlay a fresh copy of the pristine one (what an earlier run wrote
+ * is gone), its UEFI variables a fresh copy of the frozen ones. */
+int vt_store_clone_files_reset(const struct vt_dirs *dirs, const struct vt_meta *meta,
+                               const char *clone, vt_error_t *err);
+
+/* Removes clone `clone`'s overlays and variables. */
+int vt_store_clone_files_remove(const struct vt_dirs *dirs, const struct vt_meta *meta,
+                                const char *clone, vt_error_t *err);
+
 /* Names of all templates, sorted, NULL-terminated. */
 int vt_store_list(const struct vt_dirs *dirs, char ***names, vt_error_t *err);
 

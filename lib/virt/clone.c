@@ -100,13 +100,17 @@ static int vt_clone_pick_names(virConnectPtr conn, const struct vt_dirs *dirs,
     return 0;
 }
 
-/* Removes the clones this run made; names any that stay in the error. */
-static void vt_clone_rollback(virConnectPtr conn, char **made, vt_error_t *err)
+/* Removes the clones this run made, with their disk files; names any that
+ * stay in the error. */
+static void vt_clone_rollback(virConnectPtr conn, const struct vt_dirs *dirs,
+                              const struct vt_meta *meta, char **made, vt_error_t *err)
 {
     for (size_t i = 0; made && made[i]; i++) {
         vt_autoerror vt_error_t rm_err = NULL;
         if (vt_virt_domain_remove(conn, made[i], &rm_err) < 0)
             vt_error_prefix(err, "clone '%s' is left defined (%s)", made[i], rm_err->msg);
+        else if (vt_store_clone_files_remove(dirs, meta, made[i], &rm_err) < 0)
+            vt_error_prefix(err, "the files of clone '%s' are left (%s)", made[i], rm_err->msg);
     }
 }
 
@@ -115,15 +119,19 @@ static int vt_clone_make_one(virConnectPtr conn, const struct vt_dirs *dirs,
                              bool start, vt_error_t *err)
 {
     vt_autofree char *xml = vt_clone_xml_from(dirs, meta, live, name, err);
-    if (xml == NULL)
+    if (xml == NULL || vt_store_clone_files_reset(dirs, meta, name, err) < 0)
         return -1;
     vt_autodomain virDomainPtr dom = virDomainDefineXML(conn, xml);
-    if (dom == NULL)
-        return vt_error_set_virt(err, "cannot define clone '%s'", name);
+    char *one[] = {(char *)name, NULL};
+    if (dom == NULL) {
+        vt_error_set_virt(err, "cannot define clone '%s'", name);
+        vt_autoerror vt_error_t ignored = NULL;
+        vt_store_clone_files_remove(dirs, meta, name, &ignored);
+        return -1;
+    }
     if (start && virDomainCreate(dom) < 0) {
         vt_error_set_virt(err, "cannot start clone '%s'", name);
-        char *one[] = {(char *)name, NULL};
-        vt_clone_rollback(conn, one, err);
+        vt_clone_rollback(conn, dirs, meta, one, err);
         return -1;
     }
     return 0;
@@ -181,7 +189,7 @@ int vt_clone_create(virConnectPtr conn, const struct vt_dirs *dirs,
         if (vt_clone_make_one(conn, dirs, &meta, live, names[i], req->start, err) < 0) {
             char *failed = names[i];
             names[i] = NULL;
-            vt_clone_rollback(conn, names, err);
+            vt_clone_rollback(conn, dirs, &meta, names, err);
             names[i] = failed;
             return -1;
         }

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "console.h"
 #include "digest.h"
+#include "disk.h"
 #include "fileio.h"
 #include "qmp.h"
 #include "store.h"
@@ -222,13 +223,14 @@ static int vt_save_seal_path(const char *path, uid_t uid, gid_t gid, mode_t mode
     return 0;
 }
 
-/* The guest RAM on disk before the metadata says "saved": after a crash,
- * clones must never resume onto pages the kernel had not written back. */
+/* The guest RAM (or a disk) on disk before the metadata says "saved":
+ * after a crash, clones must never resume onto pages the kernel had not
+ * written back. */
 static int vt_save_sync_memory(const char *path, vt_error_t *err)
 {
     vt_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0 || fsync(fd) < 0)
-        return vt_error_set(err, errno, "cannot write the memory file '%s' to disk", path);
+        return vt_error_set(err, errno, "cannot write '%s' to disk", path);
     return 0;
 }
 
@@ -256,6 +258,34 @@ static int vt_save_seal_memory(const struct vt_dirs *dirs, const struct vt_meta 
     if (rc < 0)
         return -1;
     return vt_save_seal_path(dir, 0, meta->qemu_gid, 0750, err);
+}
+
+/* The template's disks hold exactly the template point now (QEMU drained
+ * and flushed them at `stop`, and is gone): each becomes its clones' base,
+ * which nobody writes again, with an empty overlay on it that every clone's
+ * overlay starts as; the UEFI variables are frozen the same way. */
+static int vt_save_freeze_disks(const struct vt_dirs *dirs, const struct vt_meta *meta,
+                                vt_error_t *err)
+{
+    for (size_t i = 0; i < meta->ndisks; i++) {
+        const struct vt_meta_disk *d = &meta->disks[i];
+        vt_autofree char *base = vt_path_disk_base(dirs, meta->name, d->target, d->format, err);
+        vt_autofree char *pristine = base ? vt_path_disk_pristine(dirs, meta->name, d->target, err)
+                                          : NULL;
+        if (pristine == NULL || vt_save_seal_path(base, 0, meta->qemu_gid, 0440, err) < 0 ||
+            vt_save_sync_memory(base, err) < 0 ||
+            vt_disk_overlay(base, d->format, pristine, err) < 0)
+            return -1;
+    }
+    if (!meta->nvram)
+        return 0;
+    vt_autofree char *nvram = vt_path_nvram(dirs, meta->name, NULL, err);
+    if (nvram == NULL)
+        return -1;
+    if (access(nvram, F_OK) < 0)
+        return vt_error_set(err, errno, "template '%s' has no UEFI variables '%s'", meta->name,
+                            nvram);
+    return vt_save_seal_path(nvram, 0, 0, 0400, err);
 }
 
 /* The mapping clones will use, chosen by the QEMU libvirt runs now. */
@@ -306,7 +336,7 @@ int vt_template_save(virConnectPtr conn, const struct vt_dirs *dirs, const char 
     if (vt_save_choose_mapping(conn, &meta, err) < 0 ||
         vt_save_freeze(dom, dirs, &meta, deadline, err) < 0)
         return -1;
-    if (vt_save_seal_memory(dirs, &meta, err) < 0)
+    if (vt_save_seal_memory(dirs, &meta, err) < 0 || vt_save_freeze_disks(dirs, &meta, err) < 0)
         return -1;
     meta.state = VT_TEMPLATE_SAVED;
     meta.saved_ms = vt_wall_ms();

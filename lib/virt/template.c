@@ -1,8 +1,11 @@
 #include "template.h"
 
 #include <errno.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
+#include "disk.h"
 #include "fileio.h"
 #include "clock.h"
 #include "names.h"
@@ -20,35 +23,106 @@ static int vt_template_check_free(virConnectPtr conn, const struct vt_dirs *dirs
     return 0;
 }
 
+/* Every source image is there, readable, of its format, with a sound
+ * backing chain; a running source domain would write its disks while they
+ * are copied. */
+static int vt_template_check_sources(virConnectPtr conn, const struct vt_template_source *src,
+                                     const struct vt_xml_template_plan *plan, vt_error_t *err)
+{
+    if (src->domain && (plan->ndisks > 0 || plan->nvram_source)) {
+        vt_autodomain virDomainPtr dom = virDomainLookupByName(conn, src->domain);
+        if (dom && virDomainIsActive(dom) == 1)
+            return vt_error_set(err, 0,
+                                "domain '%s' is running; shut it down first (its disks would be "
+                                "copied while it writes them)",
+                                src->domain);
+    }
+    for (size_t i = 0; i < plan->ndisks; i++)
+        if (vt_disk_check_source(plan->disks[i].target, plan->disks[i].source,
+                                 plan->disks[i].format, err) < 0)
+            return -1;
+    if (plan->nvram_source && access(plan->nvram_source, R_OK) < 0 && errno != ENOENT)
+        return vt_error_set(err, errno, "UEFI variables '%s'", plan->nvram_source);
+    return 0;
+}
+
+/* The template's own copies of the source's disks and UEFI variables: the
+ * source domain and its images are never written. */
+static int vt_template_copy_files(const struct vt_dirs *dirs, const char *name,
+                                  const struct vt_xml_template_plan *plan, vt_error_t *err)
+{
+    for (size_t i = 0; i < plan->ndisks; i++) {
+        const struct vt_xml_template_disk *d = &plan->disks[i];
+        vt_autofree char *base = vt_path_disk_base(dirs, name, d->target, d->format, err);
+        if (base == NULL || vt_disk_copy(d->source, d->format, base, err) < 0)
+            return -1;
+    }
+    if (plan->nvram_source == NULL || access(plan->nvram_source, F_OK) < 0)
+        return 0; /* none yet: libvirt makes the template's from the firmware's */
+    vt_autofree char *nvram = vt_path_nvram(dirs, name, NULL, err);
+    return nvram ? vt_file_copy(plan->nvram_source, nvram, 0600, err) : -1;
+}
+
+static void vt_template_meta_from_plan(struct vt_meta *meta,
+                                       const struct vt_xml_template_plan *plan)
+{
+    meta->memory_bytes = plan->memory_bytes;
+    meta->ndisks = plan->ndisks;
+    for (size_t i = 0; i < plan->ndisks; i++) {
+        memcpy(meta->disks[i].target, plan->disks[i].target, sizeof(meta->disks[i].target));
+        memcpy(meta->disks[i].format, plan->disks[i].format, sizeof(meta->disks[i].format));
+    }
+    meta->nvram = plan->has_nvram;
+}
+
+/* Makes the store's files for template `meta` and starts its domain; on a
+ * failure, nothing of it is left. */
+static int vt_template_start(virConnectPtr conn, const struct vt_dirs *dirs, struct vt_meta *meta,
+                             const struct vt_xml_template_plan *plan, const char *xml,
+                             vt_error_t *err)
+{
+    meta->created_ms = vt_wall_ms();
+    if (vt_store_create(dirs, meta, err) < 0)
+        return -1;
+    vt_autodomain virDomainPtr dom = NULL;
+    if (vt_template_copy_files(dirs, meta->name, plan, err) == 0 &&
+        (dom = virDomainCreateXML(conn, xml, 0)) == NULL)
+        vt_error_set_virt(err, "cannot start template '%s'", meta->name);
+    if (dom == NULL) {
+        vt_autoerror vt_error_t ignored = NULL;
+        vt_store_remove(dirs, meta->name, &ignored);
+        return -1;
+    }
+    return 0;
+}
+
 int vt_template_create(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
-                       const char *source_xml, const char *memory_dir, vt_error_t *err)
+                       const struct vt_template_source *src, struct vt_template_notes *notes,
+                       vt_error_t *err)
 {
     if (vt_name_validate(name, "template", err) < 0)
         return -1;
-    if (memory_dir && !vt_meta_memory_dir_valid(memory_dir))
-        return vt_error_set(err, 0, "invalid memory directory '%s': give an absolute path", memory_dir);
+    if (src->memory_dir && !vt_meta_memory_dir_valid(src->memory_dir))
+        return vt_error_set(err, 0, "invalid memory directory '%s': give an absolute path",
+                            src->memory_dir);
     struct vt_meta meta = {.name = (char *)name, .state = VT_TEMPLATE_BOOTING,
-                           .boot_ms = -1, .save_ms = -1, .memory_dir = (char *)memory_dir};
+                           .boot_ms = -1, .save_ms = -1, .memory_dir = (char *)src->memory_dir};
     struct vt_dirs tdirs;
     vt_store_template_dirs(dirs, &meta, &tdirs);
     vt_autofree char *xml = NULL;
+    __attribute__((cleanup(vt_xml_template_plan_clear))) struct vt_xml_template_plan plan = {0};
     /* Everything that can be refused is checked before anything exists. */
-    if (vt_xml_make_template(source_xml, name, &tdirs, &xml, &meta.memory_bytes, err) < 0 ||
+    if (vt_xml_make_template(src->xml, name, &tdirs, &xml, &plan, err) < 0 ||
+        vt_template_check_sources(conn, src, &plan, err) < 0 ||
         vt_virt_qemu_user(conn, &meta.qemu_uid, &meta.qemu_gid, err) < 0)
         return -1;
+    vt_template_meta_from_plan(&meta, &plan);
     vt_autoclose int lock = vt_store_lock(dirs, err);
-    if (lock < 0 || vt_template_check_free(conn, dirs, name, err) < 0)
+    if (lock < 0 || vt_template_check_free(conn, dirs, name, err) < 0 ||
+        vt_template_start(conn, dirs, &meta, &plan, xml, err) < 0)
         return -1;
-    meta.created_ms = vt_wall_ms();
-    if (vt_store_create(dirs, &meta, err) < 0)
-        return -1;
-    vt_autodomain virDomainPtr dom = virDomainCreateXML(conn, xml, 0);
-    if (dom == NULL) {
-        vt_error_set_virt(err, "cannot start template '%s'", name);
-        vt_autoerror vt_error_t ignored = NULL;
-        vt_store_remove(dirs, name, &ignored);
-        return -1;
-    }
+    if (notes)
+        notes->balloon_removed = plan.balloon_removed;
     return 0;
 }
 

@@ -11,12 +11,25 @@
 #include "meta.h"
 #include "paths.h"
 
-/* Starts template `name` as a transient domain from `source_xml` (a domain
- * definition), its RAM in MEMDIR/name/memory, where MEMDIR is memory_dir
- * (an existing directory the QEMU user can enter) or, when NULL, the
- * configured one. Nothing is left behind when it fails. */
+/* Where a template comes from. */
+struct vt_template_source {
+    const char *xml;        /* a domain definition */
+    const char *domain;     /* the defined domain it is of (--from), or NULL */
+    const char *memory_dir; /* an existing directory the QEMU user can enter,
+                             * or NULL: the configured memory directory */
+};
+
+/* What create changed of the source's definition, for the user to hear. */
+struct vt_template_notes {
+    bool balloon_removed;
+};
+
+/* Starts template `name` as a transient domain from src, its RAM in
+ * MEMDIR/name/memory, on its own copies of the source's writable disks and
+ * UEFI variables. Nothing is left behind when it fails. */
 int vt_template_create(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
-                       const char *source_xml, const char *memory_dir, vt_error_t *err);
+                       const struct vt_template_source *src, struct vt_template_notes *notes,
+                       vt_error_t *err);
 
 struct vt_save_opts {
     const char *wait_console; /* POSIX extended regex, or NULL */

@@ -24,6 +24,9 @@ static const char *const vt_clone_drop_exprs[] = {
     "/domain/devices/graphics[@autoport='yes']/@port",
     "/domain/devices/graphics[@autoport='yes']/@tlsPort",
     "/domain/devices/graphics[@autoport='yes']/@websocket",
+    /* libvirt makes each domain's channel sockets (the guest agent's). */
+    "/domain/devices/channel[@type='unix']/source/@path",
+    "/domain/devices/channel/target/@state",
 };
 
 static int vt_xml_clone_qemu_args(struct vt_xml *x, const char *clone, const struct vt_dirs *dirs,
@@ -70,6 +73,7 @@ int vt_xml_make_clone(const char *live, const char *template_name, const char *c
         xmlNodeSetContent(genid, NULL);
     if (vt_xml_set_text(vt_xml_child(xmlDocGetRootElement(x.doc), "name"), clone, err) < 0 ||
         vt_xml_rename_files(&x, template_name, clone, err) < 0 ||
+        vt_xml_clone_disks(&x, template_name, clone, dirs, err) < 0 ||
         vt_xml_set_metadata(&x, VT_ROLE_CLONE, template_name, err) < 0 ||
         vt_xml_clone_qemu_args(&x, clone, dirs, mem_path, memory_bytes, mapping, err) < 0)
         return -1;

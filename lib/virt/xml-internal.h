@@ -63,4 +63,17 @@ int vt_xml_rename_files(struct vt_xml *x, const char *old_name, const char *new_
 int vt_xml_qemu_add_ram(xmlNodePtr cmdline, uint64_t bytes, const char *mem_path,
                         enum vt_ram_mapping mapping, vt_error_t *err);
 
+/* xml-disks.c: the template's writable disks point at its own copies
+ * (noted in plan), its UEFI variables at its own file, its first serial
+ * port gets a log; a clone's disks point at its overlays, its variables at
+ * its own copy. */
+int vt_xml_template_disks(struct vt_xml *x, const char *name, const struct vt_dirs *dirs,
+                          struct vt_xml_template_plan *plan, vt_error_t *err);
+int vt_xml_template_nvram(struct vt_xml *x, const char *name, const struct vt_dirs *dirs,
+                          struct vt_xml_template_plan *plan, vt_error_t *err);
+int vt_xml_template_console_log(struct vt_xml *x, const char *name, const struct vt_dirs *dirs,
+                                vt_error_t *err);
+int vt_xml_clone_disks(struct vt_xml *x, const char *template_name, const char *clone,
+                       const struct vt_dirs *dirs, vt_error_t *err);
+
 #endif

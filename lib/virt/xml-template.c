@@ -50,9 +50,11 @@ static const struct vt_xml_refusal vt_template_refusals[] = {
     {"/domain/cpu/numa", "domain XML defines NUMA cells; templates support one RAM backend only"},
     {"/domain/maxMemory", "domain XML allows memory hotplug (<maxMemory>); templates do not"},
     {"/domain/devices/memory", "domain XML has a <memory> device; templates do not support memory hotplug"},
-    {"/domain/devices/memballoon[@model!='none']", "domain XML has a memballoon device; templates need <memballoon model='none'/>"},
-    /* Clones would all write one image: only read-only disks can be shared. */
-    {"/domain/devices/disk[not(readonly) and not(@device='cdrom')]", "domain XML has a writable disk; templates support read-only disks only"},
+    /* Its state is the guest's secrets; clones cannot share one, and a copy
+     * each would make them all the same machine to the guest. */
+    {"/domain/devices/tpm[backend/@type='emulator']", "domain XML has an emulated TPM; its state cannot be given to clones (remove the TPM from the template)"},
+    {"/domain/devices/filesystem", "domain XML shares a host directory (<filesystem>); templates do not support it"},
+    {"/domain/devices/hostdev", "domain XML passes a host device through (<hostdev>); templates do not support it"},
 };
 
 static int vt_xml_check_template_input(struct vt_xml *x, vt_error_t *err)
@@ -63,8 +65,12 @@ static int vt_xml_check_template_input(struct vt_xml *x, vt_error_t *err)
     return 0;
 }
 
-static int vt_xml_add_no_balloon(struct vt_xml *x, vt_error_t *err)
+/* A balloon would free pages the clones share: the template has none
+ * (removed from a virt-install domain, with a notice by the caller). */
+static int vt_xml_add_no_balloon(struct vt_xml *x, bool *removed, vt_error_t *err)
 {
+    *removed = vt_xml_find_one(x, "/domain/devices/memballoon[@model!='none']") != NULL;
+    vt_xml_remove_all(x, "/domain/devices/memballoon[@model!='none']");
     if (vt_xml_find_one(x, "/domain/devices/memballoon"))
         return 0;
     /* Without the element libvirt adds a virtio balloon by itself. */
@@ -75,31 +81,48 @@ static int vt_xml_add_no_balloon(struct vt_xml *x, vt_error_t *err)
     return 0;
 }
 
-int vt_xml_make_template(const char *in, const char *name, const struct vt_dirs *dirs,
-                         char **out, uint64_t *memory_bytes, vt_error_t *err)
+/* Identity, files, RAM and metadata of the template's domain. */
+static int vt_xml_make_template_rest(struct vt_xml *x, const char *name, const struct vt_dirs *dirs,
+                                     struct vt_xml_template_plan *plan, char **out,
+                                     vt_error_t *err)
 {
-    vt_autoxml struct vt_xml x = {0};
-    if (vt_xml_open(in, &x, err) < 0 || vt_xml_check_template_input(&x, err) < 0 ||
-        vt_xml_memory_bytes(&x, memory_bytes, err) < 0)
-        return -1;
     vt_autofree char *mem_path = vt_path_template(dirs, VT_PATH_MEM, name, err);
     if (mem_path == NULL)
         return -1;
     /* The source domain may run beside the template: a new UUID and MACs,
      * and console files of its own. */
-    vt_xml_remove_all(&x, "/domain/uuid | /domain/@id | /domain/currentMemory | "
-                          "/domain/devices/interface/mac");
-    xmlNodePtr name_node = vt_xml_child(xmlDocGetRootElement(x.doc), "name");
+    vt_xml_remove_all(x, "/domain/uuid | /domain/@id | /domain/currentMemory | "
+                         "/domain/devices/interface/mac");
+    xmlNodePtr name_node = vt_xml_child(xmlDocGetRootElement(x->doc), "name");
     vt_autofree char *source_name = name_node ? (char *)xmlNodeGetContent(name_node) : NULL;
-    if (source_name && *source_name && vt_xml_rename_files(&x, source_name, name, err) < 0)
+    if (source_name && *source_name && vt_xml_rename_files(x, source_name, name, err) < 0)
         return -1;
     if (vt_xml_set_text(name_node, name, err) < 0 ||
-        vt_xml_add_no_balloon(&x, err) < 0 || vt_xml_set_metadata(&x, VT_ROLE_TEMPLATE, name, err) < 0)
+        vt_xml_template_console_log(x, name, dirs, err) < 0 ||
+        vt_xml_add_no_balloon(x, &plan->balloon_removed, err) < 0 ||
+        vt_xml_set_metadata(x, VT_ROLE_TEMPLATE, name, err) < 0)
         return -1;
-    vt_xml_qemu_strip_ours(&x);
-    if (vt_xml_qemu_add_ram(vt_xml_qemu_commandline(&x), *memory_bytes, mem_path, VT_RAM_SHARED, err) < 0)
+    vt_xml_qemu_strip_ours(x);
+    if (vt_xml_qemu_add_ram(vt_xml_qemu_commandline(x), plan->memory_bytes, mem_path,
+                            VT_RAM_SHARED, err) < 0)
         return -1;
-    return vt_xml_dump(&x, out, err);
+    return vt_xml_dump(x, out, err);
+}
+
+int vt_xml_make_template(const char *in, const char *name, const struct vt_dirs *dirs,
+                         char **out, struct vt_xml_template_plan *plan, vt_error_t *err)
+{
+    vt_autoxml struct vt_xml x = {0};
+    *plan = (struct vt_xml_template_plan){0};
+    if (vt_xml_open(in, &x, err) < 0 || vt_xml_check_template_input(&x, err) < 0 ||
+        vt_xml_memory_bytes(&x, &plan->memory_bytes, err) < 0 ||
+        vt_xml_template_disks(&x, name, dirs, plan, err) < 0 ||
+        vt_xml_template_nvram(&x, name, dirs, plan, err) < 0 ||
+        vt_xml_make_template_rest(&x, name, dirs, plan, out, err) < 0) {
+        vt_xml_template_plan_clear(plan);
+        return -1;
+    }
+    return 0;
 }
 
 static const char *const vt_console_file_exprs[] = {

@@ -5,7 +5,10 @@
 
 #include <stdint.h>
 
+#include <stdbool.h>
+
 #include "error.h"
+#include "meta.h"
 #include "paths.h"
 #include "xml-metadata.h"
 
@@ -25,12 +28,33 @@ struct vt_xml_kernel_params {
 int vt_xml_fill_kernel_base(const char *base, const struct vt_xml_kernel_params *p, char **out,
                             vt_error_t *err);
 
+/* A writable disk of the source domain: the template runs on a copy of it
+ * (DISK/T/base-TARGET.FORMAT, vt_path_disk_base). */
+struct vt_xml_template_disk {
+    char target[VT_DISK_TARGET_MAX + 1];
+    char format[8];
+    char *source; /* the source domain's image */
+};
+
+/* What vt_xml_make_template found besides the XML: the copies to make. */
+struct vt_xml_template_plan {
+    uint64_t memory_bytes; /* guest RAM */
+    size_t ndisks;
+    struct vt_xml_template_disk disks[VT_META_DISKS_MAX];
+    bool has_nvram;        /* UEFI: the template's variables are DISK/T/nvram.fd */
+    char *nvram_source;    /* the source's variables to copy there, or NULL */
+    bool balloon_removed;  /* the source had a balloon; the template has none */
+};
+
+void vt_xml_template_plan_clear(struct vt_xml_template_plan *plan);
+
 /* Turns a user's domain XML into the template's transient domain: name,
- * no UUID, RAM in MEM/T/memory with share=on, metadata. Rejects what would
- * break templating (own memoryBacking, NUMA, hugepages, a balloon).
- * *memory_bytes receives the guest RAM size. */
+ * no UUID, RAM in MEM/T/memory with share=on, its own copies of the
+ * writable disks and of the UEFI variables, a console log, metadata.
+ * Rejects what would break templating (own memoryBacking, NUMA, hugepages,
+ * disks that cannot be copied, an emulated TPM), removes a balloon. */
 int vt_xml_make_template(const char *in, const char *name, const struct vt_dirs *dirs, char **out,
-                         uint64_t *memory_bytes, vt_error_t *err);
+                         struct vt_xml_template_plan *plan, vt_error_t *err);
 
 /* How a domain maps the template's memory file. */
 enum vt_ram_mapping {

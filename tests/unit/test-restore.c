@@ -53,7 +53,7 @@ static int teardown(void **state)
 
 static int restore(struct fixture *f, int timeout_ms, bool *fed, vt_error_t *err)
 {
-    return vt_restore_clone(&f->store.dirs, &f->meta, "c1", timeout_ms, fed, err);
+    return vt_restore_clone(&f->store.dirs, &f->meta, "c1", timeout_ms, VT_START_FRESH, fed, err);
 }
 
 /* Restores, and says whether it fed the clone itself. */

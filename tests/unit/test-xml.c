@@ -18,12 +18,23 @@ static const char *const vt_ns_decl = "xmlns:vt='" VT_XML_NS "'";
 
 /* --- vt_xml_make_template --- */
 
+/* vt_xml_make_template, keeping only the RAM size of its plan. */
+static int make_template(const char *xml, const char *name, char **out, uint64_t *bytes,
+                         vt_error_t *err)
+{
+    struct vt_xml_template_plan plan;
+    int rc = vt_xml_make_template(xml, name, &vt_test_dirs, out, &plan, err);
+    *bytes = plan.memory_bytes;
+    vt_xml_template_plan_clear(&plan);
+    return rc;
+}
+
 static char *make_template_from(const char *input_file, const char *name, uint64_t *bytes)
 {
     char *in = vt_test_read_file(input_file);
     char *out = NULL;
     vt_autoerror vt_error_t err = NULL;
-    int rc = vt_xml_make_template(in, name, &vt_test_dirs, &out, bytes, &err);
+    int rc = make_template(in, name, &out, bytes, &err);
     if (rc < 0)
         print_error("make_template: %s\n", err->msg);
     free(in);
@@ -63,6 +74,64 @@ static void test_template_minimal(void **state)
     free(out);
 }
 
+/* What virt-install makes: a qcow2 and a raw disk, a CD-ROM, UEFI, a
+ * balloon, a pty console, the agent channel. */
+static void test_template_disks(void **state)
+{
+    char *in = vt_test_read_file("template-disks.in.xml");
+    char *out = NULL;
+    struct vt_xml_template_plan plan;
+    vt_autoerror vt_error_t err = NULL;
+    assert_int_equal(vt_xml_make_template(in, "deb", &vt_test_dirs, &out, &plan, &err), 0);
+    vt_test_assert_golden(out, "template-disks.out.xml");
+    /* The writable disks are copied, in their format; the CD-ROM is not. */
+    assert_int_equal(plan.ndisks, 2);
+    assert_string_equal(plan.disks[0].target, "vda");
+    assert_string_equal(plan.disks[0].format, "qcow2");
+    assert_string_equal(plan.disks[0].source, "/var/lib/libvirt/images/deb12.qcow2");
+    assert_string_equal(plan.disks[1].format, "raw");
+    vt_test_assert_contains(out, "<source file=\"/var/lib/virt-template/.disks/deb/base-vda.qcow2\"/>");
+    vt_test_assert_contains(out, "<source file=\"/var/lib/virt-template/.disks/deb/base-vdb.raw\"/>");
+    vt_test_assert_contains(out, "<source file=\"/var/lib/libvirt/images/debian-12.iso\"/>");
+    /* UEFI variables of its own, copied from the source's. */
+    assert_true(plan.has_nvram);
+    assert_string_equal(plan.nvram_source, "/var/lib/libvirt/qemu/nvram/deb12_VARS.fd");
+    vt_test_assert_contains(out, ">/var/lib/virt-template/.disks/deb/nvram.fd</nvram>");
+    /* The balloon goes, with a notice; the pty console gets a log. */
+    assert_true(plan.balloon_removed);
+    vt_test_assert_contains(out, "<memballoon model=\"none\"/>");
+    vt_test_assert_lacks(out, "model=\"virtio\"/>\n    <memballoon");
+    vt_test_assert_contains(out, "<log file=\"/var/log/libvirt/qemu/deb-console.log\" append=\"off\"/>");
+    vt_xml_template_plan_clear(&plan);
+    free(out);
+    free(in);
+}
+
+/* A clone of that template runs on overlays and variables of its own. */
+static void test_clone_disks(void **state)
+{
+    char *in = vt_test_read_file("template-disks.in.xml");
+    char *live = NULL, *out = NULL;
+    struct vt_xml_template_plan plan;
+    vt_autoerror vt_error_t err = NULL;
+    assert_int_equal(vt_xml_make_template(in, "deb", &vt_test_dirs, &live, &plan, &err), 0);
+    assert_int_equal(vt_xml_make_clone(live, "deb", "deb-1", &vt_test_dirs, 1024 * MIB,
+                                       VT_RAM_PRIVATE, &out, &err),
+                     0);
+    vt_test_assert_golden(out, "clone-disks.out.xml");
+    vt_test_assert_contains(
+        out, "<source file=\"/var/lib/virt-template/.disks/deb/clones/deb-1-vda.qcow2\"/>");
+    vt_test_assert_contains(
+        out, "<source file=\"/var/lib/virt-template/.disks/deb/clones/deb-1-vdb.qcow2\"/>");
+    vt_test_assert_lacks(out, "base-v");
+    vt_test_assert_contains(out, "<source file=\"/var/lib/libvirt/images/debian-12.iso\"/>");
+    vt_test_assert_contains(out, ">/var/lib/virt-template/.disks/deb/clones/deb-1-nvram.fd</nvram>");
+    vt_xml_template_plan_clear(&plan);
+    free(out);
+    free(live);
+    free(in);
+}
+
 struct unit_case {
     const char *memory;
     uint64_t bytes;
@@ -95,7 +164,7 @@ static void test_template_memory_units(void **state)
         char *out = NULL;
         uint64_t bytes = 0;
         vt_autoerror vt_error_t err = NULL;
-        int rc = vt_xml_make_template(xml, "t", &vt_test_dirs, &out, &bytes, &err);
+        int rc = make_template(xml, "t", &out, &bytes, &err);
         if (rc < 0 || bytes != unit_cases[i].bytes)
             print_error("%s: rc %d, %llu bytes, %s\n", unit_cases[i].memory, rc,
                         (unsigned long long)bytes, err ? err->msg : "");
@@ -115,7 +184,7 @@ static void test_template_entity_not_expanded(void **state)
     char *out = NULL;
     uint64_t bytes = 0;
     vt_autoerror vt_error_t err = NULL;
-    assert_int_equal(vt_xml_make_template(xml, "t", &vt_test_dirs, &out, &bytes, &err), 0);
+    assert_int_equal(make_template(xml, "t", &out, &bytes, &err), 0);
     vt_test_assert_lacks(out, "root:");
     free(out);
 }
@@ -133,7 +202,7 @@ static void test_template_refused(void **state)
     uint64_t bytes = 0;
     vt_autoerror vt_error_t err = NULL;
     assert_int_equal(
-        vt_xml_make_template(c->xml, c->name ? c->name : "t", &vt_test_dirs, &out, &bytes, &err),
+        make_template(c->xml, c->name ? c->name : "t", &out, &bytes, &err),
         -1);
     assert_null(out);
     vt_test_assert_error(&err, c->message);
@@ -155,13 +224,31 @@ static const struct error_case refuse_memory_device = {
     DOMAIN("<devices><memory model='dimm'><target><size unit='KiB'>524288</size>"
            "<node>0</node></target></memory></devices>"),
     NULL, "domain XML has a <memory> device"};
-static const struct error_case refuse_balloon = {
-    DOMAIN("<devices><memballoon model='virtio'/></devices>"), NULL,
-    "templates need <memballoon model='none'/>"};
-static const struct error_case refuse_writable_disk = {
-    DOMAIN("<devices><disk type='file' device='disk'><source file='/srv/a.qcow2'/>"
-           "<target dev='vda' bus='virtio'/></disk></devices>"),
-    NULL, "domain XML has a writable disk"};
+#define DISK(attrs, inner)                                                                         \
+    DOMAIN("<devices><disk " attrs "><target dev='vda' bus='virtio'/>" inner "</disk></devices>")
+static const struct error_case refuse_shareable_disk = {
+    DISK("type='file' device='disk'", "<source file='/srv/a.img'/><shareable/>"), NULL,
+    "disk 'vda' is <shareable/>; clones cannot share a writable disk"};
+static const struct error_case refuse_network_disk = {
+    DISK("type='network' device='disk'", "<source protocol='rbd' name='pool/img'/>"), NULL,
+    "disk 'vda' is a network disk; templates need file-backed disks"};
+static const struct error_case refuse_block_disk = {
+    DISK("type='block' device='disk'", "<source dev='/dev/sdz'/>"), NULL,
+    "disk 'vda' is a block device; templates need file-backed disks"};
+static const struct error_case refuse_lun = {
+    DISK("type='file' device='lun'", "<source file='/srv/a.img'/>"), NULL,
+    "disk 'vda' is a SCSI LUN"};
+static const struct error_case refuse_disk_format = {
+    DISK("type='file' device='disk'", "<driver name='qemu' type='vmdk'/><source file='/srv/a.vmdk'/>"),
+    NULL, "disk 'vda' is in format 'vmdk'; templates take raw or qcow2"};
+static const struct error_case refuse_disk_no_source = {
+    DISK("type='file' device='disk'", ""), NULL, "disk 'vda' has no source file"};
+static const struct error_case refuse_tpm = {
+    DOMAIN("<devices><tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm></devices>"),
+    NULL, "domain XML has an emulated TPM"};
+static const struct error_case refuse_hostdev = {
+    DOMAIN("<devices><hostdev mode='subsystem' type='pci'/></devices>"), NULL,
+    "passes a host device through"};
 static const struct error_case refuse_managed = {
     DOMAIN("<metadata><vt:template xmlns:vt='" VT_XML_NS "' role='clone' name='x'/></metadata>"),
     NULL, "domain XML is already managed by virt-template"};
@@ -351,7 +438,7 @@ static void test_kernel_base_makes_template(void **state)
     uint64_t bytes = 0;
     vt_autoerror vt_error_t err = NULL;
     assert_int_equal(vt_xml_fill_kernel_base(base, &kernel_params, &filled, &err), 0);
-    assert_int_equal(vt_xml_make_template(filled, "seed-1", &vt_test_dirs, &out, &bytes, &err), 0);
+    assert_int_equal(make_template(filled, "seed-1", &out, &bytes, &err), 0);
     assert_int_equal(bytes, 512 * MIB);
     free(out);
     free(filled);
@@ -549,6 +636,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_template_kernel),
         cmocka_unit_test(test_template_minimal),
+        cmocka_unit_test(test_template_disks),
+        cmocka_unit_test(test_clone_disks),
         cmocka_unit_test(test_template_memory_units),
         cmocka_unit_test(test_template_entity_not_expanded),
         REFUSAL("memoryBacking", refuse_memory_backing),
@@ -556,8 +645,14 @@ int main(void)
         REFUSAL("numa", refuse_numa),
         REFUSAL("maxMemory", refuse_max_memory),
         REFUSAL("a memory device", refuse_memory_device),
-        REFUSAL("a virtio memballoon", refuse_balloon),
-        REFUSAL("a writable disk", refuse_writable_disk),
+        REFUSAL("a shareable disk", refuse_shareable_disk),
+        REFUSAL("a network disk", refuse_network_disk),
+        REFUSAL("a block device disk", refuse_block_disk),
+        REFUSAL("a SCSI LUN", refuse_lun),
+        REFUSAL("a vmdk disk", refuse_disk_format),
+        REFUSAL("a disk without a source", refuse_disk_no_source),
+        REFUSAL("an emulated TPM", refuse_tpm),
+        REFUSAL("a host device", refuse_hostdev),
         REFUSAL("an already managed domain", refuse_managed),
         REFUSAL("malformed XML", refuse_malformed),
         REFUSAL("an empty document", refuse_empty),

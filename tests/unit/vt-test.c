@@ -9,6 +9,8 @@
 const struct vt_dirs vt_test_dirs = {
     .state = "/var/lib/virt-template",
     .mem = "/dev/shm/virt-template",
+    .disk = "/var/lib/virt-template/.disks",
+    .console_log = "/var/log/libvirt/qemu",
     .run = "/run/virt-template",
     .data = "/usr/share/virt-template",
 };
