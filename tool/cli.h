@@ -36,6 +36,7 @@ int vt_cmd_list(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
 int vt_cmd_info(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
 int vt_cmd_delete(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
 int vt_cmd_stats(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
+int vt_cmd_detach(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
 
 /* Opens cli->conn on first use, refusing libvirt or QEMU below the
  * supported range (versions.h). */

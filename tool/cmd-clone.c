@@ -6,6 +6,7 @@
 #include "cleanup.h"
 #include "clone.h"
 #include "cli.h"
+#include "template.h"
 
 struct vt_clone_args {
     struct vt_clone_request req;
@@ -47,6 +48,22 @@ static int vt_clone_parse(struct vt_cli *cli, int argc, char **argv, struct vt_c
     return 0;
 }
 
+/* What a user of a disk-backed template must know before relying on a
+ * clone's disk. */
+static void vt_clone_note_disks(const struct vt_cli *cli, const char *template_name)
+{
+    struct vt_template_info info;
+    vt_autoerror vt_error_t ignored = NULL;
+    if (vt_template_describe(cli->conn, cli->dirs, template_name, &info, &ignored) < 0)
+        return;
+    if (info.meta.ndisks > 0)
+        vt_cli_note(cli, "Note: every fresh start of a clone of '%s' discards what it wrote to its "
+                         "disks (a managed save keeps them; 'virt-template detach CLONE' makes a "
+                         "clone an ordinary domain)",
+                    template_name);
+    vt_template_info_clear(&info);
+}
+
 static int vt_clone_print(struct vt_cli *cli, const struct vt_clone_request *req, vt_error_t *err)
 {
     vt_autostrv char **xmls = NULL;
@@ -73,5 +90,6 @@ int vt_cmd_clone(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
     for (char **m = made; *m; m++)
         printf("%s\n", *m);
     vt_cli_note(cli, "%s clone(s) of '%s'", a.req.start ? "Started" : "Defined", a.req.template_name);
+    vt_clone_note_disks(cli, a.req.template_name);
     return 0;
 }

@@ -98,7 +98,7 @@ static int vt_create_parse(struct vt_cli *cli, int argc, char **argv, struct vt_
         {"kernel", required_argument, NULL, 'k'},  {"initrd", required_argument, NULL, 'i'},
         {"cmdline", required_argument, NULL, 'l'}, {"memory", required_argument, NULL, 'm'},
         {"vcpus", required_argument, NULL, 'v'},   {"virt-type", required_argument, NULL, 't'},
-        {"wait-console", required_argument, NULL, 'w'},
+        {"wait-console", required_argument, NULL, 'w'}, {"wait-agent", no_argument, NULL, 'a'},
         {"timeout", required_argument, NULL, 'T'}, {"memory-dir", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -113,6 +113,7 @@ static int vt_create_parse(struct vt_cli *cli, int argc, char **argv, struct vt_
         case 'l': a->cmdline = optarg; break;
         case 't': a->virt_type = optarg; break;
         case 'w': a->save.wait_console = optarg; break;
+        case 'a': a->save.wait_agent = true; break;
         case 'M': a->memory_dir = optarg; break;
         case 'm': if (vt_cli_uint(cli, "--memory", optarg, &a->memory_mib, err) < 0) return -1; break;
         case 'v': if (vt_cli_uint(cli, "--vcpus", optarg, &a->vcpus, err) < 0) return -1; break;
@@ -170,7 +171,7 @@ int vt_cmd_create(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
     if (notes.balloon_removed)
         vt_cli_note(cli, "Template '%s' has no memballoon: a balloon would free pages its clones share", a.name);
     vt_cli_note(cli, "Template '%s' started", a.name);
-    if (a.save.wait_console == NULL)
+    if (a.save.wait_console == NULL && !a.save.wait_agent)
         return 0;
     if (vt_template_save(cli->conn, cli->dirs, a.name, &a.save, err) < 0) {
         /* One command, one outcome: a template that never got ready is gone. */

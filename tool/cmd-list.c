@@ -37,6 +37,16 @@ static json_object *vt_info_json(const struct vt_template_info *info)
     json_object_object_add(o, "clones", json_object_new_int((int)info->clones));
     json_object_object_add(o, "memory_path", json_object_new_string(info->memory_path));
     json_object_object_add(o, "memory_survives_reboot", json_object_new_boolean(!info->memory_volatile));
+    json_object *disks = json_object_new_array();
+    for (size_t i = 0; i < info->meta.ndisks; i++) {
+        json_object *d = json_object_new_object();
+        json_object_object_add(d, "target", json_object_new_string(info->meta.disks[i].target));
+        json_object_object_add(d, "format", json_object_new_string(info->meta.disks[i].format));
+        json_object_array_add(disks, d);
+    }
+    json_object_object_add(o, "disks", disks);
+    if (info->disk_dir)
+        json_object_object_add(o, "disk_dir", json_object_new_string(info->disk_dir));
     json_object_object_add(o, "created_ms", json_object_new_int64(info->meta.created_ms));
     json_object_object_add(o, "boot_ms", json_object_new_int64(info->meta.boot_ms));
     json_object_object_add(o, "save_ms", json_object_new_int64(info->meta.save_ms));
@@ -53,6 +63,12 @@ static void vt_info_print(const struct vt_template_info *info)
            info->state_size < 0 ? "-" : vt_cli_size((unsigned long long)info->state_size, state, sizeof(state)));
     printf("%-16s %s%s\n", "Memory file:", info->memory_path,
            info->memory_volatile ? " (tmpfs: lost at host reboot)" : "");
+    if (info->meta.ndisks > 0) {
+        printf("%-16s", "Disks:");
+        for (size_t i = 0; i < info->meta.ndisks; i++)
+            printf(" %s (%s)", info->meta.disks[i].target, info->meta.disks[i].format);
+        printf("; base images and clones' overlays in %s\n", info->disk_dir);
+    }
     printf("%-16s %u\n", "Clones:", info->clones);
     if (info->meta.boot_ms >= 0)
         printf("%-16s %.2f s\n", "Boot to ready:", (double)info->meta.boot_ms / 1000);

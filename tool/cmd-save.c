@@ -7,6 +7,7 @@
 int vt_cmd_save(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
 {
     static const struct option opts[] = {{"wait-console", required_argument, NULL, 'w'},
+                                         {"wait-agent", no_argument, NULL, 'a'},
                                          {"timeout", required_argument, NULL, 'T'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -16,6 +17,7 @@ int vt_cmd_save(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'w': save.wait_console = optarg; break;
+        case 'a': save.wait_agent = true; break;
         case 'T': if (vt_cli_uint(cli, "--timeout", optarg, &timeout, err) < 0) return -1; break;
         case 'h': return vt_cli_help(cli);
         case ':': return vt_cli_usage(cli, err, "option '%s' needs a value", argv[optind - 1]);

@@ -15,13 +15,14 @@ static const struct vt_command vt_commands[] = {
     {"create", vt_cmd_create,
      "create TEMPLATE (--xml FILE | --from DOMAIN | --kernel FILE --initrd FILE\n"
      "        [--cmdline S] [--memory MiB] [--vcpus N] [--virt-type TYPE])\n"
-     "        [--memory-dir DIR] [--wait-console REGEX [--timeout SEC]]"},
-    {"save", vt_cmd_save, "save TEMPLATE [--wait-console REGEX] [--timeout SEC]"},
+     "        [--memory-dir DIR] [--wait-console REGEX] [--wait-agent] [--timeout SEC]"},
+    {"save", vt_cmd_save, "save TEMPLATE [--wait-console REGEX] [--wait-agent] [--timeout SEC]"},
     {"clone", vt_cmd_clone,
      "clone TEMPLATE (NAME... | --count N [--prefix P]) [--start] [--print-xml]"},
     {"list", vt_cmd_list, "list [--json]"},
     {"info", vt_cmd_info, "info TEMPLATE [--json]"},
     {"delete", vt_cmd_delete, "delete TEMPLATE [--force]"},
+    {"detach", vt_cmd_detach, "detach CLONE [--disk-dir DIR]"},
     {"stats", vt_cmd_stats, "stats [TEMPLATE] [--json]"},
 };
 

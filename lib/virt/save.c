@@ -322,8 +322,9 @@ int vt_template_save(virConnectPtr conn, const struct vt_dirs *dirs, const char 
     if (dom == NULL)
         return -1;
     int64_t boot_ms = meta.boot_ms;
-    if (opts->wait_console) {
-        if (vt_save_wait_ready(dom, opts->wait_console, deadline, err) < 0)
+    if (opts->wait_console || opts->wait_agent) {
+        if ((opts->wait_console && vt_save_wait_ready(dom, opts->wait_console, deadline, err) < 0) ||
+            (opts->wait_agent && vt_virt_agent_wait(dom, deadline, err) < 0))
             return vt_error_prefix(err, "template '%s'", name);
         boot_ms = vt_wall_ms() - meta.created_ms;
     }

@@ -177,6 +177,7 @@ void vt_template_info_clear(struct vt_template_info *info)
 {
     vt_meta_clear(&info->meta);
     free(info->memory_path);
+    free(info->disk_dir);
     *info = (struct vt_template_info){0};
 }
 
@@ -206,7 +207,8 @@ int vt_template_describe(virConnectPtr conn, const struct vt_dirs *dirs, const c
     struct vt_dirs tdirs;
     vt_store_template_dirs(dirs, &info->meta, &tdirs);
     info->memory_file_size = vt_store_file_size(&tdirs, VT_PATH_MEM, name);
-    if ((info->memory_path = vt_path_template(&tdirs, VT_PATH_MEM, name, err)) == NULL) {
+    if ((info->memory_path = vt_path_template(&tdirs, VT_PATH_MEM, name, err)) == NULL ||
+        (info->disk_dir = vt_path_template(dirs, VT_PATH_DISK_DIR, name, err)) == NULL) {
         vt_template_info_clear(info);
         return -1;
     }

@@ -33,7 +33,8 @@ int vt_template_create(virConnectPtr conn, const struct vt_dirs *dirs, const cha
 
 struct vt_save_opts {
     const char *wait_console; /* POSIX extended regex, or NULL */
-    int timeout_s;            /* bound for the wait and for the save */
+    bool wait_agent;          /* until the QEMU guest agent answers */
+    int timeout_s;            /* bound for the waits and for the save */
 };
 
 /* Waits for readiness if asked, saves the device state (x-ignore-shared),
@@ -53,6 +54,7 @@ struct vt_template_info {
     long long memory_file_size;
     char *memory_path;    /* where the guest RAM file is */
     bool memory_volatile; /* on tmpfs/ramfs: gone after a host reboot */
+    char *disk_dir;       /* DISK/T, where its bases and clones' overlays are */
     unsigned clones;
 };
 

@@ -11,6 +11,7 @@
 #include <libxml/parser.h>
 
 #include "cleanup.h"
+#include "clock.h"
 #include "fileio.h"
 #include "qmp.h"
 #include "xml-internal.h"
@@ -209,4 +210,19 @@ int vt_virt_domain_remove(virConnectPtr conn, const char *name, vt_error_t *err)
     if (virDomainIsPersistent(dom) == 1 && virDomainUndefineFlags(dom, flags) < 0)
         return vt_error_set_virt(err, "cannot undefine domain '%s'", name);
     return 0;
+}
+
+int vt_virt_agent_wait(virDomainPtr dom, int64_t deadline, vt_error_t *err)
+{
+    for (;;) {
+        /* A short timeout per ping: the agent may not be listening yet. */
+        vt_autofree char *reply = virDomainQemuAgentCommand(dom, "{\"execute\":\"guest-ping\"}", 2, 0);
+        if (reply)
+            return 0;
+        if (virDomainIsActive(dom) != 1)
+            return vt_error_set(err, 0, "the domain stopped before its guest agent answered");
+        if (vt_clock_ms() >= deadline)
+            return vt_error_set_virt(err, "timed out waiting for the guest agent");
+        vt_sleep_ms(500);
+    }
 }

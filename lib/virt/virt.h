@@ -3,6 +3,7 @@
 #define VT_VIRT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <json-c/json.h>
@@ -55,6 +56,10 @@ int vt_virt_list_clones(virConnectPtr conn, const char *template_name, char ***n
 /* The QEMU pid of running domain `name`, from libvirt's pid file
  * (vt_path_qemu_pid). */
 int vt_virt_domain_pid(const struct vt_dirs *dirs, const char *name, pid_t *pid, vt_error_t *err);
+
+/* Waits until the domain's QEMU guest agent answers guest-ping (through
+ * libvirt), or the deadline (vt_clock_ms) passes, or the domain stops. */
+int vt_virt_agent_wait(virDomainPtr dom, int64_t deadline, vt_error_t *err);
 
 /* Destroys (if running) and undefines a domain, with its managed save,
  * snapshots and NVRAM. */

@@ -216,3 +216,45 @@ int vt_xml_clone_disks(struct vt_xml *x, const char *template_name, const char *
     vt_autofree char *own = vt_path_nvram(dirs, template_name, clone, err);
     return own ? vt_xml_set_text(nvram, own, err) : -1;
 }
+
+int vt_xml_make_detached(const char *xml, const char *template_name, const char *clone,
+                         const struct vt_dirs *dirs, const char *disk_dir, const char *nvram,
+                         char **out, vt_error_t *err)
+{
+    vt_autoxml struct vt_xml x = {0};
+    if (vt_xml_open(xml, &x, err) < 0)
+        return -1;
+    vt_autoxpath xmlXPathObjectPtr res = NULL;
+    xmlNodeSetPtr set = vt_xml_find(&x, "/domain/devices/disk", &res);
+    for (int i = 0; set && i < set->nodeNr; i++) {
+        vt_autofree char *target = vt_xml_attr_of(set->nodeTab[i], "target", "dev");
+        vt_autofree char *source = vt_xml_attr_of(set->nodeTab[i], "source", "file");
+        vt_autoerror vt_error_t not_ours = NULL;
+        vt_autofree char *overlay =
+            target ? vt_path_disk_clone(dirs, template_name, clone, target, &not_ours) : NULL;
+        if (overlay == NULL || source == NULL || strcmp(overlay, source) != 0)
+            continue;
+        vt_autofree char *own = vt_xml_detached_disk_path(disk_dir, clone, target, err);
+        if (own == NULL || vt_xml_point_disk(set->nodeTab[i], own, "qcow2", err) < 0)
+            return -1;
+    }
+    xmlNodePtr nv = vt_xml_find_one(&x, "/domain/os/nvram");
+    if (nv && nvram && vt_xml_set_text(nv, nvram, err) < 0)
+        return -1;
+    /* An ordinary domain from now on: libvirt's own RAM, no incoming state,
+     * no private monitor, no tie to the template. */
+    vt_xml_qemu_strip_ours(&x);
+    vt_xml_remove_all(&x, "/domain/metadata/vt:template");
+    return vt_xml_dump(&x, out, err);
+}
+
+char *vt_xml_detached_disk_path(const char *disk_dir, const char *clone, const char *target,
+                                vt_error_t *err)
+{
+    char *path = NULL;
+    if (asprintf(&path, "%s/%s-%s.qcow2", disk_dir, clone, target) < 0) {
+        vt_error_nomem(err);
+        return NULL;
+    }
+    return path;
+}

@@ -71,6 +71,15 @@ int vt_xml_make_clone(const char *live, const char *template_name, const char *c
                       const struct vt_dirs *dirs, uint64_t memory_bytes,
                       enum vt_ram_mapping mapping, char **out, vt_error_t *err);
 
+/* Turns clone `clone`'s definition into an ordinary domain's: each of its
+ * overlays replaced by DISK_DIR/CLONE-TARGET.qcow2 (vt_xml_detached_disk_path),
+ * its UEFI variables by `nvram` (if not NULL), and nothing of ours left. */
+int vt_xml_make_detached(const char *xml, const char *template_name, const char *clone,
+                         const struct vt_dirs *dirs, const char *disk_dir, const char *nvram,
+                         char **out, vt_error_t *err);
+char *vt_xml_detached_disk_path(const char *disk_dir, const char *clone, const char *target,
+                                vt_error_t *err);
+
 /* Reads our metadata from any domain XML; role VT_ROLE_NONE if absent. */
 int vt_xml_read_metadata(const char *xml, struct vt_xml_metadata *md, vt_error_t *err);
 

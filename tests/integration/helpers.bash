@@ -46,7 +46,7 @@ store_files() { find "$VT_STATEDIR/$1" -mindepth 1 -printf '%f\n' | sort | paste
 # Everything virt-template and libvirt hold, to prove a failure left nothing.
 world_snapshot() {
 	virsh list --all --name | sed '/^$/d' | sort
-	ls -A -I .lock -I .memory "$VT_STATEDIR" "$VT_MEMDIR" 2>/dev/null || true
+	ls -A -I .lock -I .memory -I .disks "$VT_STATEDIR" "$VT_MEMDIR" 2>/dev/null || true
 }
 
 # Runs "$@" expecting failure with exactly one line on stderr matching $1
