@@ -311,7 +311,9 @@ run_cmd() {
 
 inside() {
 	unset _VT_ISOLATED_INNER
-	SCRATCH=$(mktemp -d /tmp/vt-isolated.XXXXXX)
+	# On disk, not a tmpfs /tmp: the store and the memory files there must
+	# survive a simulated reboot, as on a host.
+	SCRATCH=$(mktemp -d /var/tmp/vt-isolated.XXXXXX)
 	say "scratch $SCRATCH"
 	trap cleanup EXIT
 	trap 'exit 130' INT

@@ -66,6 +66,20 @@ expect_clean_failure() {
 	[ "$before" = "$after" ] || { echo "left behind: $(diff <(echo "$before") <(echo "$after"))" >&2; return 1; }
 }
 
+# Waits until log $1 has a tick after tick $2 with token $3, at most $4 s:
+# a guest resumed from its own state (a restore, a migration) counts on
+# from where it was, whatever the log lost when its new QEMU opened it.
+wait_tick_over() {
+	local left=$(($4 * 10)) n
+	while :; do
+		n=$(grep -o "VT-TICK [0-9]* $3" "$1" 2>/dev/null | tail -n 1 | cut -d' ' -f2)
+		[ -n "$n" ] && [ "$n" -gt "$2" ] && return 0
+		left=$((left - 1))
+		[ "$left" -gt 0 ] || { echo "no tick after $2 with token $3 in $1 after $4 s" >&2; tail -n 3 "$1" >&2; return 1; }
+		sleep 0.1
+	done
+}
+
 # First and last VT-TICK numbers in a console log.
 first_tick() { grep -m1 -o 'VT-TICK [0-9]*' "$1" | cut -d' ' -f2; }
 last_tick() { grep -o 'VT-TICK [0-9]*' "$1" | tail -n 1 | cut -d' ' -f2; }
