@@ -920,10 +920,10 @@ managedsave_md() {
 	echo
 	echo "Why: a restore writes every non-zero page of the image into the guest's RAM, and each write" \
 		"makes a private copy (copy-on-write of the template's file mapping): the restored clone's" \
-		"anonymous memory less a fresh clone's (mostly QEMU's own) is about the image's size. The rest" \
-		"of its RAM is read (a zero page is compared before it is written), so mapped from the" \
-		"template's file. Until its next fresh start, it shares nothing else with its template;" \
-		"a fresh clone maps only the pages it touches, all from the template's file."
+		"anonymous memory less a fresh clone's (mostly QEMU's own) is about the image's size. It reads" \
+		"the rest of its RAM (a zero page is compared before it is written), which stays mapped from the" \
+		"template's file; only that is still shared until its next fresh start. A fresh clone maps only" \
+		"the pages it touches, all from the template's file."
 }
 
 cache_md() {
