@@ -32,6 +32,15 @@
 #   storm     (100m) 50 clones started by `virsh start` with 2 and 4 in
 #             parallel (xargs -P), against 50 `virsh create --paused` of plain
 #             domains with the same parallelism: starts per second
+#   managedsave  (100m) virsh managedsave + virsh start (-> running, -> next
+#             VT-TICK) of a running clone and of a plain persistent domain
+#             that filled the same RAM, image sizes; the clone's PSS 5 s
+#             after that start against a fresh clone's 5 s after its start
+#   page cache  (100m) the floor, then sync + drop_caches and a clone start
+#             (template memory on disk), then a warm start of that clone
+#   memdir    (100m) template boot (create -> VT-READY), virt-template save
+#             and a clone start with the memory file on disk (the default)
+#             against create --memory-dir on a tmpfs under /dev/shm
 # Times are wall clock around whole virsh/virt-template commands, from bash's
 # EPOCHREALTIME (the same clock as date +%s%N, without forking date). Console
 # markers are polled every 20 ms (100 ms while a 1g guest fills its RAM).
@@ -43,7 +52,7 @@ SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
 : "${VT_SRCDIR:=$(cd "$HERE/../.." && pwd)}"
 : "${VT_BUILDDIR:=$VT_SRCDIR}"
 : "${VT_STATEDIR:=/var/lib/virt-template}"
-: "${VT_MEMDIR:=/dev/shm/virt-template}"
+: "${VT_MEMDIR:=$VT_STATEDIR/.memory}"
 : "${VT_RUNDIR:=/run/virt-template}"
 : "${VT_CONSOLE_LOGDIR:=/var/log/libvirt/qemu}"
 export VT_SRCDIR VT_BUILDDIR VT_STATEDIR VT_MEMDIR VT_RUNDIR VT_CONSOLE_LOGDIR
@@ -233,15 +242,18 @@ expect_running() {
 	[ "$(domain_state "$1")" = running ] || die "$1 is '$(domain_state "$1")', not running"
 }
 
-pss_kib() { awk '/^Pss:/ {print $2}' "/proc/$(<"/run/libvirt/qemu/$1.pid")/smaps_rollup"; }
+# smaps_kib DOMAIN FIELD: FIELD (Pss, Anonymous, ...) of its QEMU's smaps_rollup, KiB.
+smaps_kib() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$(<"/run/libvirt/qemu/$1.pid")/smaps_rollup"; }
+pss_kib() { smaps_kib "$1" Pss; }
 
 # Between phases: nothing of ours may be left, and memory must come back.
 assert_clean() {
 	local left
 	left=$(virsh list --all --name | sed '/^$/d')
 	[ -z "$left" ] || die "after $1, domains are left: $(echo "$left" | tr '\n' ' ')"
-	[ -z "$(find "$VT_STATEDIR" -mindepth 1 -maxdepth 1 ! -name .lock 2>/dev/null)" ] ||
-		die "after $1, templates are left in $VT_STATEDIR"
+	# The default memory directory is inside the store, as .memory.
+	[ -z "$(find "$VT_STATEDIR" "$VT_MEMDIR" -mindepth 1 -maxdepth 1 ! -name .lock ! -name .memory 2>/dev/null)" ] ||
+		die "after $1, templates are left in $VT_STATEDIR or $VT_MEMDIR"
 	meta "mem_available_kib_after_$1" "$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)"
 }
 
@@ -252,13 +264,19 @@ destroy_all() {
 	[ -z "$doms" ] || echo "$doms" | xargs -P 4 -n 1 virsh -q destroy >/dev/null
 }
 
-# virt-template create (no wait) + wait for VT-READY: the template ready to save.
+# boot_template T SIZE [CREATE_ARGS...]: virt-template create (no wait) +
+# wait for VT-READY: the template ready to save. Sets BOOT_MS to the time
+# from create to VT-READY.
+BOOT_MS=0
 boot_template() {
-	local t=$1 size=$2 log
+	local t=$1 size=$2 log t0
+	shift 2
+	t0=${EPOCHREALTIME/./}
 	virt-template -q create "$t" --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" \
-		--virt-type "$VT_VIRT_TYPE" --memory "${SIZE_MIB[$size]}" --cmdline "$(guest_cmdline "${SIZE_FILL[$size]}")"
+		--virt-type "$VT_VIRT_TYPE" --memory "${SIZE_MIB[$size]}" --cmdline "$(guest_cmdline "${SIZE_FILL[$size]}")" "$@"
 	log=$(console_from_xml "$t")
 	wait_console "$log" 'VT-READY' 900 "$(ready_interval "$size")"
+	BOOT_MS=$(((WAIT_US - t0) / 1000))
 	check_fill "$log"
 }
 
@@ -299,29 +317,47 @@ phase_cold_save_restore() {
 # The least a libvirt-managed start costs: QEMU up, nothing run. Measured
 # right before each clone start (same load on the machine), so that P1
 # compares like with like.
+# measure_floor SIZE TAG [KEY]: recorded as KEY (default floor_create_paused_ms).
 measure_floor() {
-	local size=$1 name=$PREFIX-floor-$1-$2 xml ms
+	local size=$1 name=$PREFIX-floor-$1-$2 key=${3:-floor_create_paused_ms} xml ms
 	xml=$WORK/$name.xml
 	plain_xml "$name" "${SIZE_MIB[$size]}" "${SIZE_FILL[$size]}" >"$xml"
 	timed ms virsh -q create --paused "$xml" >/dev/null
 	[ "$(domain_state "$name")" = paused ] || die "$name is not paused"
-	rec "$size" floor_create_paused_ms "$ms"
+	rec "$size" "$key" "$ms"
 	virsh -q destroy "$name" >/dev/null
 }
 
-# start_clone SIZE CLONE: virsh start -> running, and -> the next VT-TICK.
-start_clone() {
-	local size=$1 c=$2 log t0 ms
-	log=$(console_from_xml "$c")
+# start_timed DOMAIN LOG: virsh start DOMAIN -> running, then its next
+# VT-TICK in console log LOG (removed first, so the tick is a new one).
+# Sets START_US (when virsh was called), START_MS (-> running), TICK_MS.
+START_US=0 START_MS=0 TICK_MS=0
+start_timed() {
+	local d=$1 log=$2
 	rm -f "$log"
-	t0=${EPOCHREALTIME/./}
-	virsh -q start "$c" >/dev/null
-	ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
-	expect_running "$c"
+	START_US=${EPOCHREALTIME/./}
+	virsh -q start "$d" >/dev/null
+	START_MS=$(((${EPOCHREALTIME/./} - START_US) / 1000))
+	expect_running "$d"
 	wait_console "$log" 'VT-TICK' 60 0.02
-	rec "$size" clone_start_running_ms "$ms"
-	rec "$size" clone_start_tick_ms $(((WAIT_US - t0) / 1000))
-	! grep -q VT-BOOT "$log" || die "clone $c booted instead of resuming"
+	TICK_MS=$(((WAIT_US - START_US) / 1000))
+}
+
+# resume_clone CLONE: start_timed, and the clone must resume, not boot.
+resume_clone() {
+	local log
+	log=$(console_from_xml "$1")
+	start_timed "$1" "$log"
+	! grep -q VT-BOOT "$log" || die "clone $1 booted instead of resuming"
+}
+
+# start_clone SIZE CLONE [KEY]: virsh start -> running, and -> the next
+# VT-TICK, recorded as KEY_running_ms and KEY_tick_ms (KEY: clone_start).
+start_clone() {
+	local size=$1 c=$2 key=${3:-clone_start}
+	resume_clone "$c"
+	rec "$size" "${key}_running_ms" "$START_MS"
+	rec "$size" "${key}_tick_ms" "$TICK_MS"
 }
 
 # One template per repetition: boot, virt-template save, then the floor and
@@ -406,9 +442,10 @@ phase_memory_clones() {
 		fi
 	done
 	for c in "${running[@]}"; do rec 100m clone_pss_kib_each "$(pss_kib "$c")"; done
-	# The template's RAM file stays in tmpfs whether or not a clone maps a
-	# page: PSS counts only mapped pages, so an upper bound adds it all.
-	rec 100m template_file_kib "$(($(stat -c '%b * %B' "$VT_MEMDIR/$t/memory") / 1024))"
+	# The template's RAM file stays in memory (page cache on disk, or tmpfs)
+	# whether or not a clone maps a page: PSS counts only mapped pages, so an
+	# upper bound adds all of it.
+	rec 100m template_file_kib "$(($(stat -c '%b * %B' "$(virt-template info "$t" --json | jq -r .memory_path)") / 1024))"
 	destroy_all
 	virt-template -q delete --force "$t"
 	assert_clean memory-clones
@@ -519,6 +556,191 @@ phase_storm() {
 	assert_clean storm
 }
 
+# --- inside: managed save, page cache, where the memory lives (100m) ----------
+
+# The clone's PSS is read this long after its start (virsh called): a clone
+# after a managed save and a fresh one, at the same moment of their lives.
+PSS_AFTER_S=5
+
+# Managed save images (libvirt's qemu driver default).
+managedsave_image() { echo "/var/lib/libvirt/qemu/save/$1.save"; }
+
+# The n of the last VT-TICK in console log $1 (0 if none).
+last_tick() { sed -n 's/.*VT-TICK \([0-9][0-9]*\) .*/\1/p' "$1" | tail -n 1 | grep . || echo 0; }
+
+# managedsave_cycle DOMAIN LOG WHAT: virsh managedsave DOMAIN (ms, image
+# size), then virsh start (-> running, -> next VT-TICK), recorded as
+# managedsave_WHAT_*. The start must resume DOMAIN's own state: no boot,
+# and its tick counter goes on. Saved right after a tick, so that the
+# restored guest has a whole tick interval left to sleep, clone and plain
+# alike (libvirt pauses the guest first).
+managedsave_cycle() {
+	local d=$1 log=$2 what=$3 ms n
+	n=$(($(last_tick "$log") + 1))
+	wait_console "$log" "VT-TICK $n " 10 0.02
+	timed ms virsh -q managedsave "$d" >/dev/null
+	[ "$(domain_state "$d")" = "shut off" ] || die "$d is '$(domain_state "$d")' after managedsave"
+	rec 100m "managedsave_${what}_ms" "$ms"
+	rec 100m "managedsave_${what}_bytes" "$(stat -c %s "$(managedsave_image "$d")")"
+	start_timed "$d" "$log"
+	rec 100m "managedsave_${what}_start_running_ms" "$START_MS"
+	rec 100m "managedsave_${what}_start_tick_ms" "$TICK_MS"
+	rec 100m "managedsave_${what}_cycle_ms" $((ms + START_MS))
+	rec 100m "managedsave_${what}_cycle_tick_ms" $((ms + TICK_MS))
+	! grep -q VT-BOOT "$log" || die "$d booted instead of restoring its managed save"
+	[ "$(last_tick "$log")" -gt "$n" ] || die "$d did not resume its own state (tick $(last_tick "$log"), was $n)"
+}
+
+# memory_after_start DOMAIN WHAT: WHAT_pss_kib and WHAT_anon_kib of
+# DOMAIN's QEMU, PSS_AFTER_S after its start (START_US).
+memory_after_start() {
+	local d=$1 what=$2 left
+	left=$((START_US + PSS_AFTER_S * 1000000 - ${EPOCHREALTIME/./}))
+	[ "$left" -gt 0 ] || say "warning: $d measured $((-left / 1000)) ms later than ${PSS_AFTER_S} s after its start"
+	[ "$left" -le 0 ] || sleep "$((left / 1000000)).$(printf '%06d' $((left % 1000000)))"
+	rec 100m "${what}_pss_kib" "$(pss_kib "$d")"
+	rec 100m "${what}_anon_kib" "$(smaps_kib "$d" Anonymous)"
+}
+
+# One repetition for the clone: a fresh start, managedsave + start, its
+# memory then; destroyed (its next start is the template point again), and
+# a fresh clone's memory at the same moment after its start.
+managedsave_clone_rep() {
+	local c=$1 fresh=$2 log
+	log=$(console_from_xml "$c")
+	resume_clone "$c"
+	managedsave_cycle "$c" "$log" clone
+	memory_after_start "$c" managedsaved_clone
+	virsh -q destroy "$c" >/dev/null
+	resume_clone "$fresh"
+	memory_after_start "$fresh" fresh_clone
+	virsh -q destroy "$fresh" >/dev/null
+}
+
+# One start from a managed save of running clone $1 (started fresh here)
+# and of running plain domain $2, profiled; both end destroyed.
+profile_managedsave_starts() {
+	local d
+	command -v virt-admin >/dev/null || { virsh -q destroy "$2" >/dev/null; return 0; }
+	resume_clone "$1"
+	for d in "$1" "$2"; do virsh -q managedsave "$d" >/dev/null; done
+	profile_start managedsave-start-clone "$1" virsh -q start "$1"
+	profile_start managedsave-start-plain "$2" virsh -q start "$2"
+}
+
+# virsh managedsave + virsh start of a clone against the same for a plain
+# persistent domain of the same size that filled the same RAM (booted once,
+# kept running across the repetitions), in alternating order.
+phase_managedsave() {
+	local t=$PREFIX-ms c=$PREFIX-ms-c fresh=$PREFIX-ms-f p=$PREFIX-ms-plain r plog
+	say "[100m] managedsave + start: clone against plain domain, and the clone's PSS after"
+	plog=$(console_of "$p")
+	plain_xml "$p" "${SIZE_MIB[100m]}" "${SIZE_FILL[100m]}" >"$WORK/$p.xml"
+	virsh -q define "$WORK/$p.xml" >/dev/null
+	virsh -q start "$p" >/dev/null
+	boot_template "$t" 100m # beside the plain guest's boot: not timed here
+	wait_console "$plog" 'VT-READY' 900 0.1
+	check_fill "$plog"
+	virt-template -q save "$t"
+	virt-template -q clone "$t" "$c" "$fresh" >/dev/null
+	for ((r = 1; r <= REPS; r++)); do
+		if ((r % 2)); then
+			managedsave_clone_rep "$c" "$fresh"
+			managedsave_cycle "$p" "$plog" plain
+		else
+			managedsave_cycle "$p" "$plog" plain
+			managedsave_clone_rep "$c" "$fresh"
+		fi
+	done
+	profile_managedsave_starts "$c" "$p"
+	virsh -q undefine "$p" >/dev/null
+	virt-template -q delete --force "$t"
+	assert_clean managedsave
+}
+
+# Write back, then drop the page cache (and dentries, inodes), as a reboot does.
+drop_caches() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+}
+
+# The first clone start after a reboot: nothing of the template's memory
+# file (nor of QEMU, libvirt, the kernel and initrd) in the page cache. The
+# floor is taken right before, warm; then the caches are dropped, the clone
+# started, destroyed, and started again warm.
+phase_cold_cache() {
+	local t=$PREFIX-cc c=$PREFIX-cc-c r file ms
+	say "[100m] clone start after drop_caches, against the floor and a warm start"
+	boot_template "$t" 100m
+	virt-template -q save "$t"
+	[ "$(info_field "$t" memory_survives_reboot)" = true ] || die "template $t's memory is not on disk"
+	virt-template -q clone "$t" "$c" >/dev/null
+	for ((r = 1; r <= REPS; r++)); do
+		measure_floor 100m "cc-$r" cache_floor_create_paused_ms
+		drop_caches
+		start_clone 100m "$c" cache_cold_clone_start
+		virsh -q destroy "$c" >/dev/null
+		start_clone 100m "$c" cache_warm_clone_start
+		virsh -q destroy "$c" >/dev/null
+	done
+	# What "cold" is on this machine: the whole memory file read after a drop.
+	file=$(info_field "$t" memory_path)
+	rec 100m cache_file_allocated_kib "$(($(stat -c '%b * %B' "$file") / 1024))"
+	drop_caches
+	timed ms dd if="$file" of=/dev/null bs=1M status=none
+	rec 100m cache_cold_file_read_ms "$ms"
+	virt-template -q delete --force "$t"
+	assert_clean cold-cache
+}
+
+# A tmpfs of our own under /dev/shm (mode 1777: the QEMU user can reach
+# it): the mount goes with our namespace, its directory in the host's
+# /dev/shm would not, so drop_shm runs at exit too.
+SHM=
+drop_shm() {
+	[ -n "$SHM" ] || return 0
+	umount "$SHM" 2>/dev/null || umount -l "$SHM" 2>/dev/null || true
+	rmdir "$SHM" 2>/dev/null || true
+	SHM=
+}
+
+# memdir_rep WHERE R: a template with its memory on disk (the default) or
+# on the tmpfs: boot -> ready, virt-template save, one clone start.
+memdir_rep() {
+	local where=$1 t=$PREFIX-md-$1-$2 c=$PREFIX-md-$1-$2-c ms args=() dir=$VT_MEMDIR
+	if [ "$where" = tmpfs ]; then args=(--memory-dir "$SHM") dir=$SHM; fi
+	boot_template "$t" 100m "${args[@]}"
+	[ "$(info_field "$t" memory_path)" = "$dir/$t/memory" ] || die "template $t's memory is not in $dir"
+	rec 100m "memdir_${where}_boot_ready_ms" "$BOOT_MS"
+	timed ms virt-template -q save "$t"
+	rec 100m "memdir_${where}_save_wall_ms" "$ms"
+	virt-template -q clone "$t" "$c" >/dev/null
+	start_clone 100m "$c" "memdir_${where}_clone_start"
+	virsh -q destroy "$c" >/dev/null
+	virt-template -q delete --force "$t"
+}
+
+# The template's memory file on disk against tmpfs (create --memory-dir),
+# in alternating order.
+phase_memdir() {
+	local r
+	say "[100m] template memory on disk against tmpfs: boot, save, clone start"
+	SHM=$(mktemp -d /dev/shm/vtbench-XXXXXX)
+	trap drop_shm EXIT
+	mount -t tmpfs -o mode=0755 vtbench-shm "$SHM"
+	for ((r = 1; r <= REPS; r++)); do
+		if ((r % 2)); then
+			memdir_rep disk "$r"
+			memdir_rep tmpfs "$r"
+		else
+			memdir_rep tmpfs "$r"
+			memdir_rep disk "$r"
+		fi
+	done
+	drop_shm
+	assert_clean memdir
+}
+
 inside() {
 	: "${VT_GUEST_kernel:?} ${VT_GUEST_initrd:?}" # exported by outside()
 	WORK=$VT_ISOLATED_SCRATCH/bench # save images and XML: removed with the scratch
@@ -535,6 +757,9 @@ inside() {
 	phase_memory_clones
 	phase_memory_restored
 	phase_storm
+	phase_managedsave
+	phase_cold_cache
+	phase_memdir
 }
 
 # --- report: results.json, results.md, plot.png --------------------------------
@@ -570,7 +795,7 @@ profile_summary() {
 }
 
 # results.json: every raw figure with its median, the run's metadata and the
-# issue's ratios P1..P5 (computed from medians).
+# ratios: targets P1..P5 and P7..P9, and reported ones (computed from medians).
 make_json() {
 	local metajson
 	metajson=$(jq -R -s '[split("\n")[] | select(length > 0) | split("\t") | {key: .[0], value: .[1]}] | from_entries' \
@@ -578,11 +803,14 @@ make_json() {
 	jq -R -s --argjson meta "$metajson" --argjson reps "$REPS" --argjson smoke "$SMOKE" \
 		--argjson counts "$(printf '%s\n' "${MEM_COUNTS[@]}" | jq -s .)" \
 		--argjson par "$(printf '%s\n' "${STORM_PAR[@]}" | jq -s .)" --argjson storm_n "$STORM_N" \
+		--argjson pss_after "$PSS_AFTER_S" \
 		--argjson profile "{$(for s in 100m 1g; do
 			printf '"%s": {"clone_start": %s, "create_paused": %s}' "$s" \
 				"$(profile_json "clone-start-$s")" "$(profile_json "create-paused-$s")"
-			[ "$s" = 1g ] || printf ,
-		done)}" '
+			printf ,
+		done
+		printf '"managedsave_start": {"clone": %s, "plain": %s}' \
+			"$(profile_json managedsave-start-clone)" "$(profile_json managedsave-start-plain)")}" '
 		def median: sort | if length == 0 then null
 			elif length % 2 == 1 then .[(length - 1) / 2]
 			else (.[length / 2 - 1] + .[length / 2]) / 2 end;
@@ -590,15 +818,17 @@ make_json() {
 		def target($v; $op; $t; $what):
 			{value: $v, target: "\($op) \($t)", what: $what,
 			 met: (if $v == null then null elif $op == "<=" then $v <= $t else $v >= $t end)};
+		def report($v; $what): {value: $v, target: null, what: $what, met: null};
 		[split("\n")[] | select(length > 0) | split("\t") | {s: .[0], k: .[1], v: (.[2] | tonumber)}]
 		| group_by(.s)
 		| map({key: .[0].s, value: (group_by(.k)
 			| map({key: .[0].k, value: {raw: map(.v), median: (map(.v) | median)}}) | from_entries)})
 		| from_entries as $f
 		| ($counts[-1]) as $n
-		| {
+		| def r100($a; $b): ratio($f["100m"][$a].median; $f["100m"][$b].median);
+		{
 			meta: ($meta + {reps: $reps, smoke: ($smoke == 1), memory_counts: $counts,
-				storm_starts: $storm_n, storm_parallelism: $par,
+				storm_starts: $storm_n, storm_parallelism: $par, pss_after_start_s: $pss_after,
 				sizes: {"100m": {memory_mib: 256, fill_mb: 100}, "1g": {memory_mib: 1400, fill_mb: 1000}}}),
 			figures: $f,
 			profile_ms: $profile,
@@ -619,10 +849,24 @@ make_json() {
 						| if $c == null or $f["100m"].template_file_kib == null then null
 						  else $c + $f["100m"].template_file_kib.median end;
 						$f["100m"]["restored_total_pss_kib_n\($n)"].median);
-					"<="; 0.35; "as P4, plus the whole template RAM file in tmpfs (extra, upper bound)"),
+					"<="; 0.35; "as P4, plus the whole template RAM file (extra, upper bound)"),
 				P5: target([$par[] as $p | ratio($f["100m"]["storm_p\($p)_clone_starts_per_s"].median;
 						$f["100m"]["storm_p\($p)_create_paused_per_s"].median)] | if any(. == null) then null else min end;
-					">="; 0.9; "storm throughput clones / create --paused (worst of parallelism \($par | map(tostring) | join(", ")))")
+					">="; 0.9; "storm throughput clones / create --paused (worst of parallelism \($par | map(tostring) | join(", ")))"),
+				P7: target(r100("managedsave_clone_cycle_ms"; "managedsave_plain_cycle_ms");
+					"<="; 1.10; "clone virsh managedsave + virsh start (-> running) / the same for a plain domain, 100m"),
+				P7_tick: target(r100("managedsave_clone_cycle_tick_ms"; "managedsave_plain_cycle_tick_ms");
+					"<="; 1.10; "as P7, to the next console tick (extra)"),
+				PSS_after_managedsave: report(r100("managedsaved_clone_pss_kib"; "fresh_clone_pss_kib");
+					"PSS \($pss_after) s after start: clone after managedsave + start / fresh clone, 100m"),
+				P8: target(r100("cache_cold_clone_start_running_ms"; "cache_floor_create_paused_ms");
+					"<="; 1.5; "clone start (-> running) after drop_caches / virsh create --paused, 100m"),
+				P8_warm: report(r100("cache_cold_clone_start_running_ms"; "cache_warm_clone_start_running_ms");
+					"clone start (-> running) after drop_caches / warm start of the same clone, 100m"),
+				P9: target(r100("memdir_disk_clone_start_running_ms"; "memdir_tmpfs_clone_start_running_ms");
+					"<="; 1.10; "clone start (-> running), template memory on disk / on tmpfs, 100m"),
+				P9_boot: report(r100("memdir_disk_boot_ready_ms"; "memdir_tmpfs_boot_ready_ms");
+					"template boot (create -> VT-READY), memory on disk / on tmpfs, 100m")
 			}
 		}' "$OUT/raw.tsv" >"$OUT/results.json"
 }
@@ -634,18 +878,74 @@ med() {
 	q ".figures[\"$1\"].$2.median | if type == \"number\" then (. * ${3:-1} * pow(10; ${4:-1}) | round) / pow(10; ${4:-1}) else . end"
 }
 
-# Where one clone start and one create --paused of size $1 spent their time.
-profile_md() {
-	[ -s "$OUT/profile-clone-start-$1.log" ] || return 0
+# profile_pair_md WHAT LABEL_A HEAD_A LABEL_B HEAD_B: where two profiled
+# starts spent their time, side by side.
+profile_pair_md() {
+	[ -s "$OUT/profile-$2.log" ] || return 0
 	echo
 	echo "One start of each, libvirtd debug log on (slower than the figures above), $1:"
 	echo
-	echo "| event | clone: virsh start (ms) | plain: virsh create --paused (ms) |"
+	echo "| event | $3 (ms) | $5 (ms) |"
 	echo "|---|---|---|"
 	join -t $'\t' -a 1 -a 2 -e - -o 0,1.2,2.2 \
-		<(profile_summary "clone-start-$1" | awk -F '\t' '{ print $2 "\t" $1 }' | sort -t $'\t' -k1,1) \
-		<(profile_summary "create-paused-$1" | awk -F '\t' '{ print $2 "\t" $1 }' | sort -t $'\t' -k1,1) |
+		<(profile_summary "$2" | awk -F '\t' '{ print $2 "\t" $1 }' | sort -t $'\t' -k1,1) \
+		<(profile_summary "$4" | awk -F '\t' '{ print $2 "\t" $1 }' | sort -t $'\t' -k1,1) |
 		sort -t $'\t' -k2,2n | awk -F '\t' '{ printf "| %s | %s | %s |\n", $1, $2, $3 }'
+}
+
+# Where one clone start and one create --paused of size $1 spent their time.
+profile_md() {
+	profile_pair_md "$1" "clone-start-$1" "clone: virsh start" "create-paused-$1" "plain: virsh create --paused"
+}
+
+# A row of two 100m figures: md2 LABEL KEY_A KEY_B [FACTOR].
+md2() { echo "| $1 | $(med 100m "$2" "${4:-1}") | $(med 100m "$3" "${4:-1}") |"; }
+
+managedsave_md() {
+	local mib=0.00000095367431640625 kib=0.0009765625
+	echo
+	echo "| managed save (100m) | clone | plain persistent domain |"
+	echo "|---|---|---|"
+	md2 "virsh managedsave (ms)" managedsave_clone_ms managedsave_plain_ms
+	md2 "managed save image (MiB)" managedsave_clone_bytes managedsave_plain_bytes "$mib"
+	md2 "virsh start → running (ms)" managedsave_clone_start_running_ms managedsave_plain_start_running_ms
+	md2 "virsh start → next VT-TICK (ms)" managedsave_clone_start_tick_ms managedsave_plain_start_tick_ms
+	md2 "managedsave + start → running (ms)" managedsave_clone_cycle_ms managedsave_plain_cycle_ms
+	md2 "managedsave + start → next VT-TICK (ms)" managedsave_clone_cycle_tick_ms managedsave_plain_cycle_tick_ms
+	echo
+	echo "| clone's QEMU, $PSS_AFTER_S s after virsh start (100m) | after managedsave + start | fresh start |"
+	echo "|---|---|---|"
+	md2 "PSS (MiB)" managedsaved_clone_pss_kib fresh_clone_pss_kib "$kib"
+	md2 "of which anonymous (MiB)" managedsaved_clone_anon_kib fresh_clone_anon_kib "$kib"
+	echo
+	echo "Why: a restore writes every non-zero page of the image into the guest's RAM, and each write" \
+		"makes a private copy (copy-on-write of the template's file mapping): the restored clone's" \
+		"anonymous memory less a fresh clone's (mostly QEMU's own) is about the image's size. It reads" \
+		"the rest of its RAM (a zero page is compared before it is written), which stays mapped from the" \
+		"template's file; only that is still shared until its next fresh start. A fresh clone maps only" \
+		"the pages it touches, all from the template's file."
+}
+
+cache_md() {
+	echo
+	echo "| page cache (100m), clone start | → running (ms) | → next VT-TICK (ms) |"
+	echo "|---|---|---|"
+	echo "| floor: virsh create --paused, right before (warm) | $(med 100m cache_floor_create_paused_ms) | |"
+	md2 "after sync; echo 3 > /proc/sys/vm/drop_caches" cache_cold_clone_start_running_ms cache_cold_clone_start_tick_ms
+	md2 "warm: the same clone again" cache_warm_clone_start_running_ms cache_warm_clone_start_tick_ms
+	echo
+	echo "Reading the template's whole memory file ($(med 100m cache_file_allocated_kib 0.0009765625) MiB allocated)" \
+		"after a drop took $(med 100m cache_cold_file_read_ms) ms: what a cold read costs on this machine."
+}
+
+memdir_md() {
+	echo
+	echo "| template memory file (100m) | on disk (default) | tmpfs (create --memory-dir) |"
+	echo "|---|---|---|"
+	md2 "template boot: create → VT-READY (ms)" memdir_disk_boot_ready_ms memdir_tmpfs_boot_ready_ms
+	md2 "virt-template save, wall (ms)" memdir_disk_save_wall_ms memdir_tmpfs_save_wall_ms
+	md2 "clone: virsh start → running (ms)" memdir_disk_clone_start_running_ms memdir_tmpfs_clone_start_running_ms
+	md2 "clone: virsh start → next VT-TICK (ms)" memdir_disk_clone_start_tick_ms memdir_tmpfs_clone_start_tick_ms
 }
 
 make_md() {
@@ -677,7 +977,7 @@ make_md() {
 		for c in "${MEM_COUNTS[@]}"; do
 			echo "| $c | $(med 100m "clones_total_pss_kib_n$c" 0.0009765625) | $(med 100m "restored_total_pss_kib_n$c" 0.0009765625) |"
 		done
-		echo "| clones + template RAM file ($(med 100m template_file_kib 0.0009765625) MiB in tmpfs), at $n |" \
+		echo "| clones + the whole template RAM file ($(med 100m template_file_kib 0.0009765625) MiB), at $n |" \
 			"$(jq -r --arg k "clones_total_pss_kib_n$n" '.figures["100m"] | if .[$k] and .template_file_kib then ((.[$k].median + .template_file_kib.median) / 102.4 | round / 10) else "-" end' "$OUT/results.json") | |"
 		echo "| per guest at $n (median) | $(med 100m clone_pss_kib_each 0.0009765625) | $(med 100m restored_pss_kib_each 0.0009765625) |"
 		echo
@@ -692,11 +992,16 @@ make_md() {
 		done
 		echo "| CPU used by the $STORM_N started clones, idle guests (% of one core) |" \
 			"$(med 100m storm_p2_running_clones_cpu_pct) | 0 (paused) |"
+		managedsave_md
+		cache_md
+		memdir_md
 		for s in "${SIZES[@]}"; do profile_md "$s"; done
+		profile_pair_md "100m, virsh start after virsh managedsave" managedsave-start-clone clone \
+			managedsave-start-plain "plain persistent domain"
 		echo
 		echo "| target | what | measured | target | met |"
 		echo "|---|---|---|---|---|"
-		jq -r '.ratios | to_entries[] | "| \(.key) | \(.value.what) | \(if .value.value == null then "-" else (.value.value * 1000 | round / 1000 | tostring) end) | \(.value.target) | \(if .value.met == null then "n/a" elif .value.met then "met" else "not met" end) |"' \
+		jq -r '.ratios | to_entries[] | "| \(.key) | \(.value.what) | \(if .value.value == null then "-" else (.value.value * 1000 | round / 1000 | tostring) end) | \(.value.target // "-") | \(if .value.target == null then "reported" elif .value.met == null then "n/a" elif .value.met then "met" else "not met" end) |"' \
 			"$OUT/results.json"
 	} >"$OUT/results.md"
 }

@@ -13,7 +13,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 DESC="bench.sh --smoke writes every figure with positive numbers"
 
 # The figures of the 100m size that --smoke measures (memory counts 1 and 3,
-# storm of 4 with parallelism 2 and 4).
+# storm of 4 with parallelism 2 and 4; managed save, cold page cache and
+# memory on disk against tmpfs once each).
 KEYS=(cold_ready_ms libvirt_save_ms libvirt_save_bytes libvirt_restore_ms libvirt_destroy_ms
 	floor_create_paused_ms template_save_wall_ms template_save_ms template_state_bytes
 	clone_start_running_ms clone_start_tick_ms
@@ -22,7 +23,18 @@ KEYS=(cold_ready_ms libvirt_save_ms libvirt_save_bytes libvirt_restore_ms libvir
 	storm_p2_clone_starts_per_s storm_p2_create_paused_per_s
 	storm_p4_clone_starts_per_s storm_p4_create_paused_per_s
 	storm_p2_clone_first_fifth_ms storm_p2_clone_last_fifth_ms storm_p2_running_clones_cpu_pct
-	storm_p2_create_paused_first_fifth_ms storm_p2_create_paused_last_fifth_ms)
+	storm_p2_create_paused_first_fifth_ms storm_p2_create_paused_last_fifth_ms
+	managedsave_clone_ms managedsave_clone_bytes managedsave_clone_start_running_ms
+	managedsave_clone_start_tick_ms managedsave_clone_cycle_ms managedsave_clone_cycle_tick_ms
+	managedsave_plain_ms managedsave_plain_bytes managedsave_plain_start_running_ms
+	managedsave_plain_start_tick_ms managedsave_plain_cycle_ms managedsave_plain_cycle_tick_ms
+	managedsaved_clone_pss_kib managedsaved_clone_anon_kib fresh_clone_pss_kib fresh_clone_anon_kib
+	cache_floor_create_paused_ms cache_cold_clone_start_running_ms cache_cold_clone_start_tick_ms
+	cache_warm_clone_start_running_ms cache_warm_clone_start_tick_ms
+	cache_file_allocated_kib cache_cold_file_read_ms
+	memdir_disk_boot_ready_ms memdir_disk_save_wall_ms memdir_disk_clone_start_running_ms
+	memdir_disk_clone_start_tick_ms memdir_tmpfs_boot_ready_ms memdir_tmpfs_save_wall_ms
+	memdir_tmpfs_clone_start_running_ms memdir_tmpfs_clone_start_tick_ms)
 
 tap_skip_in_distcheck "the benchmark smoke needs root, a private libvirtd and minutes"
 [ "$(id -u)" = 0 ] || tap_skip "the benchmark smoke needs root (a private libvirtd)"
@@ -52,7 +64,8 @@ keys=$(printf '%s\n' "${KEYS[@]}" | jq -R . | jq -s .)
 bad=$(jq -r --argjson keys "$keys" '
 	[$keys[] as $k | .figures["100m"][$k] as $v
 	 | select($v == null or ($v.raw | length) == 0 or any($v.raw[]; . <= 0) or $v.median <= 0) | $k]
-	+ [("P1", "P4", "P5") as $p | select(.ratios[$p].value == null or .ratios[$p].value <= 0) | "ratio " + $p]
+	+ [("P1", "P4", "P5", "P7", "P8", "P9", "PSS_after_managedsave", "P8_warm", "P9_boot") as $p
+	   | select(.ratios[$p].value == null or .ratios[$p].value <= 0) | "ratio " + $p]
 	| join(" ")' "$out/results.json") || fail "results.json does not parse"
 [ -z "$bad" ] || fail "missing or not positive: $bad"
 
