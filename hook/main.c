@@ -1,6 +1,7 @@
 /* /etc/libvirt/hooks/qemu.d/virt-template: libvirt runs it as
  * `hook DOMAIN OPERATION SUBOPERATION -` with the domain XML on stdin.
  * Domains without virt-template metadata are ignored at once. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,10 +48,16 @@ static int vt_hook_run(const struct vt_hook_handler *h, const char *domain, vt_e
     const struct vt_dirs *dirs = vt_dirs_default();
     if (!vt_hook_concerns(dirs, xml))
         return 0;
-    struct vt_hook_call call = {.dirs = dirs, .domain = domain, .xml = xml};
+    vt_autofree char *output = NULL;
+    struct vt_hook_call call = {.dirs = dirs, .domain = domain, .xml = xml, .output = &output};
     if (vt_xml_scan_metadata(xml, &call.md, err) < 0)
         return -1;
-    return h->run(&call, err);
+    int rc = h->run(&call, err);
+    /* Only restore begin's output replaces the XML; printing nothing passes
+     * it on unchanged (hooks.rst). */
+    if (rc == 0 && output && (fputs(output, stdout) == EOF || fflush(stdout) == EOF))
+        rc = vt_error_set(err, errno, "cannot write the domain XML");
+    return rc;
 }
 
 int main(int argc, char **argv)

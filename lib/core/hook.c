@@ -108,8 +108,11 @@ static int vt_hook_prepare_clone(const struct vt_hook_call *call, vt_error_t *er
     struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
     if (vt_hook_clone_name(call, err) < 0)
         return -1;
+    /* A clone restored from its own save image has anonymous RAM (restore
+     * begin saw to it): it needs the template's store, not its memory. */
     if (vt_store_load_saved(call->dirs, call->md.template_name, &meta, err) < 0 ||
-        vt_store_check_memory(call->dirs, &meta, err) < 0)
+        (vt_xml_maps_template_memory(call->xml) &&
+         vt_store_check_memory(call->dirs, &meta, err) < 0))
         return vt_error_prefix(err, "cannot start clone '%s'", call->domain);
     if (vt_hook_check_identity(call, &meta, err) < 0 || vt_hook_check_shape(call, &meta, err) < 0)
         return -1;
@@ -214,7 +217,7 @@ int vt_hook_prepare(const struct vt_hook_call *call, vt_error_t *err)
  * clone's disks stay as they are (its own state). `what` names the
  * operation in a refusal. */
 static int vt_hook_note_incoming(const struct vt_hook_call *call, const char *what,
-                                 vt_error_t *err)
+                                 bool needs_memory, vt_error_t *err)
 {
     struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
     if (call->md.role != VT_ROLE_CLONE)
@@ -222,7 +225,7 @@ static int vt_hook_note_incoming(const struct vt_hook_call *call, const char *wh
     if (vt_hook_clone_name(call, err) < 0)
         return -1;
     if (vt_store_load_saved(call->dirs, call->md.template_name, &meta, err) < 0 ||
-        vt_store_check_memory(call->dirs, &meta, err) < 0)
+        (needs_memory && vt_store_check_memory(call->dirs, &meta, err) < 0))
         return vt_error_prefix(err, "cannot %s clone '%s'", what, call->domain);
     /* After a reboot /run is empty: the run directory comes back first. */
     if (vt_dir_ensure(call->dirs->run, 0700, meta.qemu_uid, meta.qemu_gid, err) < 0)
@@ -232,12 +235,18 @@ static int vt_hook_note_incoming(const struct vt_hook_call *call, const char *wh
 
 int vt_hook_migrate(const struct vt_hook_call *call, vt_error_t *err)
 {
-    return vt_hook_note_incoming(call, "migrate to this host", err);
+    /* A clone that runs on the template's memory file needs it here too. */
+    return vt_hook_note_incoming(call, "migrate to this host",
+                                 vt_xml_maps_template_memory(call->xml), err);
 }
 
 int vt_hook_restore(const struct vt_hook_call *call, vt_error_t *err)
 {
-    return vt_hook_note_incoming(call, "restore", err);
+    if (vt_hook_note_incoming(call, "restore", false, err) < 0)
+        return -1;
+    if (call->md.role != VT_ROLE_CLONE)
+        return 0;
+    return vt_xml_ram_to_anonymous(call->xml, call->output, err) < 0 ? -1 : 0;
 }
 
 int vt_hook_started(const struct vt_hook_call *call, vt_error_t *err)

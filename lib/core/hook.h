@@ -17,6 +17,8 @@ struct vt_hook_call {
     const char *domain; /* argv[1]: the domain's name */
     const char *xml;    /* the domain XML libvirt passed on stdin */
     struct vt_xml_metadata md;
+    char **output; /* a handler may set *output: the XML libvirt uses instead
+                    * (restore begin) */
 };
 
 /* prepare begin: refuses a clone whose template is missing or not saved,
@@ -35,8 +37,8 @@ int vt_hook_prepare(const struct vt_hook_call *call, vt_error_t *err);
 int vt_hook_migrate(const struct vt_hook_call *call, vt_error_t *err);
 
 /* restore begin: notes that libvirt restores this clone's own state, so
- * that prepare keeps its disks. Prints nothing: the XML passes on
- * unchanged. */
+ * that prepare keeps its disks, and gives the restored clone anonymous RAM
+ * (vt_xml_ram_to_anonymous) in call->output. */
 int vt_hook_restore(const struct vt_hook_call *call, vt_error_t *err);
 
 /* started begin: feeds a clone its template's device state, unless

@@ -139,8 +139,7 @@ static bool vt_store_qemu_can_enter(const struct stat *st, const struct vt_meta 
            (st->st_gid == meta->qemu_gid && (st->st_mode & S_IXGRP));
 }
 
-/* Every directory from / down to dir must let the QEMU user through. */
-static int vt_store_check_reachable(const char *dir, const struct vt_meta *meta, vt_error_t *err)
+int vt_store_check_reachable(const char *dir, const struct vt_meta *meta, vt_error_t *err)
 {
     vt_autofree char *prefix = strdup(dir);
     if (prefix == NULL)
@@ -153,7 +152,7 @@ static int vt_store_check_reachable(const char *dir, const struct vt_meta *meta,
         const char *here = *prefix ? prefix : "/";
         if (stat(here, &st) == 0 && !vt_store_qemu_can_enter(&st, meta))
             return vt_error_set(err, 0,
-                                "memory directory '%s' is not reachable by the QEMU user (uid %u): "
+                                "directory '%s' is not reachable by the QEMU user (uid %u): "
                                 "'%s' is closed to it",
                                 dir, (unsigned)meta->qemu_uid, here);
         if (slash == NULL)

@@ -43,6 +43,9 @@ int vt_store_create(const struct vt_dirs *dirs, const struct vt_meta *meta, vt_e
 /* Removes every file of T that the store knows, then its directories. */
 int vt_store_remove(const struct vt_dirs *dirs, const char *name, vt_error_t *err);
 
+/* Every directory from / down to dir lets meta's QEMU user through. */
+int vt_store_check_reachable(const char *dir, const struct vt_meta *meta, vt_error_t *err);
+
 /* store-disks.c. DISK/, DISK/T and DISK/T/clones, root's (0711). */
 int vt_store_disk_dirs_create(const struct vt_dirs *dirs, const char *name, vt_error_t *err);
 

@@ -279,3 +279,30 @@ bool vt_xml_scan_arg(const char *xml, const char *prefix, char *out, size_t size
     }
     return false;
 }
+
+int vt_xml_ram_to_anonymous(const char *xml, char **out, vt_error_t *err)
+{
+    static const char ours[] = "memory-backend-file,id=vt-ram,";
+    *out = NULL;
+    for (const char *p = xml; (p = strstr(p, ours)) != NULL; p += sizeof(ours) - 1) {
+        /* Our value: the whole of a quoted attribute value. */
+        if (p == xml || (p[-1] != '\'' && p[-1] != '"'))
+            continue;
+        const char *end = strchr(p, p[-1]);
+        unsigned long long size = 0;
+        if (end == NULL || sscanf(p + sizeof(ours) - 1, "size=%llu,", &size) != 1 || size == 0)
+            return vt_error_set(err, 0, "virt-template's memory argument is damaged");
+        if (asprintf(out, "%.*smemory-backend-ram,id=vt-ram,size=%llu%s", (int)(p - xml), xml,
+                     size, end) < 0) {
+            *out = NULL;
+            return vt_error_nomem(err);
+        }
+        return 1;
+    }
+    return 0;
+}
+
+bool vt_xml_maps_template_memory(const char *xml)
+{
+    return strstr(xml, "memory-backend-file,id=vt-ram,") != NULL;
+}

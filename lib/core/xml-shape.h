@@ -37,4 +37,16 @@ void vt_domain_shape_diff(const struct vt_domain_shape *clone,
  * value starts so. */
 bool vt_xml_scan_arg(const char *xml, const char *prefix, char *out, size_t size);
 
+/* A restore from a save image brings all of a clone's RAM in the stream: it
+ * needs nothing of the template's memory file, and anonymous memory takes
+ * the pages faster than a private file mapping does (no copy on write of
+ * the file's page). Rewrites our memory-backend-file argument to
+ * memory-backend-ram of the same id and size (the same RAM block, as the
+ * stream names it), leaving every other byte of xml as it is. Returns 1
+ * with *out set, or 0 when xml has no such argument. */
+int vt_xml_ram_to_anonymous(const char *xml, char **out, vt_error_t *err);
+
+/* Whether xml maps a template's memory file (our memory-backend-file). */
+bool vt_xml_maps_template_memory(const char *xml);
+
 #endif

@@ -116,7 +116,8 @@ int vt_clone_detach(virConnectPtr conn, const struct vt_dirs *dirs, const char *
         return -1;
     vt_autoclose int lock = vt_store_lock(dirs, err);
     struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
-    if (lock < 0 || vt_store_load_saved(dirs, md.template_name, &meta, err) < 0)
+    if (lock < 0 || vt_store_load_saved(dirs, md.template_name, &meta, err) < 0 ||
+        vt_store_check_reachable(disk_dir, &meta, err) < 0)
         return -1;
     vt_autofree char *nvram = NULL;
     if (meta.nvram && asprintf(&nvram, "%s/%s_VARS.fd", disk_dir, clone) < 0) {

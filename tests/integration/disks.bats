@@ -43,12 +43,12 @@ disk_of() {
 		[ "$(grep -c '^VT-DISK ' "$log" || true)" -gt "$before" ] && break
 		sleep 0.1
 	done
-	grep '^VT-DISK ' "$log" | tail -n 1 | cut -d' ' -f2-
+	grep '^VT-DISK ' "$log" | tail -n 1 | cut -d' ' -f2- | tr -d '\r'
 }
 
 write_disk() {
 	guest_command "$1" "disk-write $2"
-	wait_for_file_match "$(console_log "$1")" "VT-DISK-WROTE $2" 30
+	wait_for_file_match "$(console_log "$1")" "^VT-DISK-WROTE $2" 30
 }
 
 start_clone() {
@@ -65,7 +65,9 @@ start_clone() {
 	echo "$output" | grep -q '"target": "vda"'
 	echo "$output" | grep -q "\"disk_dir\": \"$dir\""
 	# Saved: the base is sealed, and the pristine overlay is there.
-	[ "$(stat -c '%U:%G %a' "$dir/base-vda.qcow2")" = "root:$(id -gn libvirt-qemu) 440" ]
+	local qemu_gid
+	qemu_gid=$(sed -n 's/.*"qemu_gid": *\([0-9]*\).*/\1/p' "$VT_STATEDIR/$T/meta.json")
+	[ "$(stat -c '%u:%g %a' "$dir/base-vda.qcow2")" = "0:$qemu_gid 440" ]
 	qemu-img info "$dir/pristine-vda.qcow2" | grep -q "backing file: $dir/base-vda.qcow2"
 	qemu-img info "$dir/pristine-vda.qcow2" | grep -q 'backing file format: qcow2'
 	sha256sum <"$dir/base-vda.qcow2" >"$BATS_FILE_TMPDIR/base.sha"
@@ -138,8 +140,10 @@ start_clone() {
 	virsh -q destroy dk-1 2>/dev/null || true
 	# A fresh start would reset it: detach keeps what is on its overlay now,
 	# which after that destroy is what dk-1 wrote.
-	local out=$BATS_TEST_TMPDIR/detached
+	local out=$IMG/detached
 	mkdir -p "$out"
+	expect_clean_failure "directory '$BATS_TEST_TMPDIR' is not reachable by the QEMU user" \
+		virt-template detach dk-1 --disk-dir "$BATS_TEST_TMPDIR"
 	local before
 	before=$(virt-template info "$T" --json | sed -n 's/.*"clones": \([0-9]*\).*/\1/p')
 	run --separate-stderr virt-template detach dk-1 --disk-dir "$out"
@@ -150,7 +154,8 @@ start_clone() {
 	[[ $info != *backing* ]]
 	[ ! -e "$VT_DISKDIR/$T/clones/dk-1-vda.qcow2" ]
 	xml=$(virsh dumpxml dk-1)
-	[[ $xml != *virt-template* ]]
+	[[ $xml != *vt:template* ]]
+	[[ $xml != *vt-qmp* ]]
 	[[ $xml != *vt-ram* ]]
 	[[ $xml != *-incoming* ]]
 	[ "$(virt-template info "$T" --json | sed -n 's/.*"clones": \([0-9]*\).*/\1/p')" -eq $((before - 1)) ]

@@ -45,10 +45,12 @@ static char *domain_xml(struct fixture *f, const char *name, enum vt_role role, 
     if (socket_of)
         assert_true(
             asprintf(&monitor,
-                     "<qemu:commandline><qemu:arg value='-chardev'/>"
+                     "<qemu:commandline><qemu:arg value='-object'/>"
+                     "<qemu:arg value='memory-backend-file,id=vt-ram,size=268435456,"
+                     "mem-path=%s/t1/memory,share=off'/><qemu:arg value='-chardev'/>"
                      "<qemu:arg value='socket,id=vt-qmp,path=%s/%s.qmp,server=on,wait=off'/>"
                      "</qemu:commandline>",
-                     f->store.run, socket_of) > 0);
+                     f->store.mem, f->store.run, socket_of) > 0);
     char *xml = NULL;
     assert_true(asprintf(&xml,
                          "<domain type='kvm' xmlns:qemu='" QEMU_NS "'>\n"

@@ -127,6 +127,32 @@ static void test_scan_arg(void **state)
                                  out, sizeof(out)));
 }
 
+/* A restore's XML gets anonymous RAM of the same id and size; every other
+ * byte stays. */
+static void test_ram_to_anonymous(void **state)
+{
+    const char *xml = "<domain><qemu:commandline><qemu:arg value='-object'/>"
+                      "<qemu:arg value='memory-backend-file,id=vt-ram,size=268435456,"
+                      "mem-path=/var/lib/vt/.memory/t/memory,share=off,readonly=on,rom=off'/>"
+                      "<qemu:arg value='-machine'/></qemu:commandline></domain>";
+    char *out = NULL;
+    vt_error_t err = NULL;
+    assert_int_equal(vt_xml_ram_to_anonymous(xml, &out, &err), 1);
+    assert_string_equal(out, "<domain><qemu:commandline><qemu:arg value='-object'/>"
+                             "<qemu:arg value='memory-backend-ram,id=vt-ram,size=268435456'/>"
+                             "<qemu:arg value='-machine'/></qemu:commandline></domain>");
+    assert_true(vt_xml_maps_template_memory(xml));
+    assert_false(vt_xml_maps_template_memory(out));
+    free(out);
+    /* Nothing of ours: nothing to rewrite. */
+    assert_int_equal(vt_xml_ram_to_anonymous("<domain/>", &out, &err), 0);
+    assert_null(out);
+    assert_int_equal(vt_xml_ram_to_anonymous("<a v='memory-backend-file,id=vt-ram,size=x'/>", &out,
+                                             &err),
+                     -1);
+    vt_test_assert_error(&err, "damaged");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +162,7 @@ int main(void)
         cmocka_unit_test(test_a_removed_device_is_named),
         cmocka_unit_test(test_malformed_input_is_an_error),
         cmocka_unit_test(test_scan_arg),
+        cmocka_unit_test(test_ram_to_anonymous),
     };
     return vt_test_run(tests);
 }
