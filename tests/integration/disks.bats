@@ -212,3 +212,30 @@ start_clone() {
 	run virsh dominfo dk-2
 	[ "$status" -ne 0 ]
 }
+
+@test "UEFI: the template's variables are frozen at save, each clone starts with its own copy of them" {
+	[ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] || skip "no OVMF firmware (Debian: ovmf)"
+	plain_xml ue-src | sed -e "s|<os>|<os><loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader><nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'/>|" \
+		-e "s|<acpi/>|<acpi/><smm state='off'/>|" >"$BATS_TEST_TMPDIR/ue.xml"
+	virt-template -q create ue --xml "$BATS_TEST_TMPDIR/ue.xml" --wait-console "$VT_READY" --timeout 300
+	local frozen=$VT_DISKDIR/ue/nvram.fd own=$VT_DISKDIR/ue/clones/ue-1-nvram.fd token
+	[ "$(stat -c '%u %a' "$frozen")" = "0 400" ]
+	virt-template -q clone ue ue-1
+	cmp "$frozen" "$own"
+	virsh dumpxml ue-1 | grep -q ">$own</nvram>"
+	token=$(token_of "$(console_log ue)")
+	timeout "$START_TIMEOUT" virsh -q start ue-1
+	wait_for_file_match "$(console_log ue-1)" "VT-TICK [0-9]+ $token" 60
+	virsh -q managedsave ue-1
+	timeout "$START_TIMEOUT" virsh -q start ue-1
+	virsh domstate ue-1 --reason | grep -q 'running (restored)'
+	virsh -q destroy ue-1
+	# What a run changed in the clone's variables is gone at its next fresh
+	# start, as for its disks.
+	printf 'changed' | dd of="$own" bs=1 seek=4096 conv=notrunc status=none
+	run ! cmp -s "$frozen" "$own"
+	timeout "$START_TIMEOUT" virsh -q start ue-1
+	cmp "$frozen" "$own"
+	virt-template -q delete --force ue
+	[ ! -e "$VT_DISKDIR/ue" ]
+}

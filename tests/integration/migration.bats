@@ -128,3 +128,41 @@ migrate_live() {
 	[ "$(peer_state nt-1)" = running ]
 	peer_virsh destroy nt-1
 }
+
+@test "a disk-backed clone migrates live with its overlay (shared storage) and keeps its disk there" {
+	mkdir -p /var/lib/libvirt/images
+	local img
+	img=$(mktemp -d /var/lib/libvirt/images/vt-mig.XXXXXX)
+	chmod 0755 "$img"
+	truncate -s 8M "$img/data.raw"
+	plain_xml mgd-src | sed "s|<devices>|<devices><disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$img/data.raw'/><target dev='vda' bus='virtio'/></disk>|" >"$img/src.xml"
+	virt-template -q create mgd --xml "$img/src.xml" --wait-console "$VT_READY" --timeout 120
+	local token
+	token=$(token_of "$(console_log mgd)")
+	virt-template -q clone mgd mgd-1
+	timeout "$START_TIMEOUT" virsh -q start mgd-1
+	wait_for_file_match "$(console_log mgd-1)" "VT-TICK [0-9]+ $token" 30
+	guest_command mgd-1 "disk-write moved-with-me"
+	wait_for_file_match "$(console_log mgd-1)" "^VT-DISK-WROTE moved-with-me" 30
+	local last
+	migrate_live mgd-1
+	last=$(last_tick "$(console_log mgd-1)")
+	wait_tick_over "$(peer_log mgd-1)" "$last" "$token" 30
+	# The destination kept the overlay: the write is there.
+	local pty
+	pty=$(peer_virsh ttyconsole mgd-1)
+	{ sleep 1.2; printf 'disk-read\n'; sleep 1; } >"$pty"
+	wait_for_file_match "$(peer_log mgd-1)" "^VT-DISK moved-with-me" 30
+	# A fresh start there is at the template point, disk included.
+	peer_virsh destroy mgd-1
+	: >"$(peer_log mgd-1)"
+	timeout "$START_TIMEOUT" virsh -q -c "$PEER_URI" start mgd-1
+	wait_for_file_match "$(peer_log mgd-1)" "VT-TICK [0-9]+ $token" 30
+	pty=$(peer_virsh ttyconsole mgd-1)
+	{ sleep 1.2; printf 'disk-read\n'; sleep 1; } >"$pty"
+	wait_for_file_match "$(peer_log mgd-1)" "^VT-DISK token=$token" 30
+	peer_virsh destroy mgd-1
+	peer_virsh undefine mgd-1
+	virt-template -q delete --force mgd
+	rm -rf "$img"
+}
