@@ -214,10 +214,9 @@ int vt_hook_prepare(const struct vt_hook_call *call, vt_error_t *err)
 }
 
 /* restore begin and migrate begin: libvirt feeds this start itself; the
- * clone's disks stay as they are (its own state). `what` names the
- * operation in a refusal. */
-static int vt_hook_note_incoming(const struct vt_hook_call *call, const char *what,
-                                 bool needs_memory, vt_error_t *err)
+ * clone's disks stay as they are (its own state). */
+static int vt_hook_note_incoming(const struct vt_hook_call *call, bool needs_memory,
+                                 vt_error_t *err)
 {
     struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
     if (call->md.role != VT_ROLE_CLONE)
@@ -226,7 +225,7 @@ static int vt_hook_note_incoming(const struct vt_hook_call *call, const char *wh
         return -1;
     if (vt_store_load_saved(call->dirs, call->md.template_name, &meta, err) < 0 ||
         (needs_memory && vt_store_check_memory(call->dirs, &meta, err) < 0))
-        return vt_error_prefix(err, "cannot %s clone '%s'", what, call->domain);
+        return -1;
     /* After a reboot /run is empty: the run directory comes back first. */
     if (vt_dir_ensure(call->dirs->run, 0700, meta.qemu_uid, meta.qemu_gid, err) < 0)
         return -1;
@@ -236,14 +235,15 @@ static int vt_hook_note_incoming(const struct vt_hook_call *call, const char *wh
 int vt_hook_migrate(const struct vt_hook_call *call, vt_error_t *err)
 {
     /* A clone that runs on the template's memory file needs it here too. */
-    return vt_hook_note_incoming(call, "migrate to this host",
-                                 vt_xml_maps_template_memory(call->xml), err);
+    if (vt_hook_note_incoming(call, vt_xml_maps_template_memory(call->xml), err) < 0)
+        return vt_error_prefix(err, "cannot migrate clone '%s' to this host", call->domain);
+    return 0;
 }
 
 int vt_hook_restore(const struct vt_hook_call *call, vt_error_t *err)
 {
-    if (vt_hook_note_incoming(call, "restore", false, err) < 0)
-        return -1;
+    if (vt_hook_note_incoming(call, false, err) < 0)
+        return vt_error_prefix(err, "cannot restore clone '%s'", call->domain);
     if (call->md.role != VT_ROLE_CLONE)
         return 0;
     return vt_xml_ram_to_anonymous(call->xml, call->output, err) < 0 ? -1 : 0;
