@@ -56,9 +56,13 @@ usage() { sed -n '6,9s/^# \{0,1\}//p' "$SELF"; }
 log() { if [ "$VERBOSE" = 1 ]; then echo "build-distro: $*" >&2; fi; }
 die() { echo "build-distro: $*" >&2; exit 1; }
 
-# Temporary directories of this run, removed on any exit.
+# Temporary directories of this run, removed on any exit (on a signal, once
+# the running step ends; what a SIGKILL leaves, the next build removes).
 TMPS=()
 trap 'rm -rf --one-file-system "${TMPS[@]}"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 
 stamp_text() { sha256sum <"$SELF" | cut -d' ' -f1; }
 
