@@ -11,11 +11,13 @@
 #   VT_CACHE_DIR       cache directory (default /var/cache/virt-template-test)
 #   VT_DISTRO_MIRROR   Debian mirror (default: the host's apt sources' one)
 #
-# The cache holds distro.qcow2, distro-vmlinuz and distro-initrd.img (mode
-# 0644 in a 0755 directory: QEMU runs as libvirt-qemu and must read them) and
-# distro.stamp, the checksum of this script they were built by: a changed
-# script rebuilds them (~1.5 min from the archive; the log is
-# .distro-debootstrap.log). Never write distro.qcow2: boot an overlay or a copy.
+# The cache holds distro-vmlinuz, distro-initrd.img (mode 0644 in a 0755
+# directory: QEMU runs as libvirt-qemu and must read them), distro.qcow2
+# (0444) and distro.stamp, the checksum of this script they were built by: a
+# changed script rebuilds them (~1 min from the archive; the log is
+# .distro-debootstrap.log). Boot an overlay or a copy of distro.qcow2, never
+# the file itself: libvirt gives a backing file to the QEMU user and leaves it
+# so, and only mode 0444 then keeps QEMU from opening it for writing.
 #
 # The guest: root on /dev/vda (ext4, 2 GiB sparse), a getty on ttyS0, root
 # without a password, no network, qemu-guest-agent started by udev when the
@@ -199,7 +201,7 @@ build() {
 	install -m 0644 "$1" "$tmp/vmlinuz"
 	install -m 0644 "$root/boot/initrd.img-${1##*/vmlinuz-}" "$tmp/initrd.img"
 	make_disk "$root" "$tmp/disk.qcow2"
-	chmod 0644 "$tmp/disk.qcow2"
+	chmod 0444 "$tmp/disk.qcow2"
 	# The stamp goes last: three files renamed one by one are only ever
 	# taken for a complete set once it says so.
 	rm -f "$STAMP"
