@@ -25,6 +25,10 @@ done
 
 "$VT_SRCDIR/tests/guest/build-guest.sh"
 eval "$("$VT_SRCDIR/tests/guest/build-guest.sh" --print-paths | sed 's/^/export VT_GUEST_/')"
+# The Debian 12 guest of distro.bats, built here: the harness's network
+# namespace reaches no mirror.
+"$VT_SRCDIR/tests/guest/build-distro.sh"
+eval "$("$VT_SRCDIR/tests/guest/build-distro.sh" --print-paths | sed 's/^/export VT_DISTRO_/')"
 # KVM when it really boots the guest here, else TCG (probe-accel.sh says why).
 VT_VIRT_TYPE=$("$VT_SRCDIR/tests/guest/probe-accel.sh")
 export VT_VIRT_TYPE
