@@ -14,6 +14,7 @@ setup_file() {
 	chmod 0755 "$SRC"
 	export SRC
 	# The user's VM: on an overlay of the cached image, never started here.
+	# shellcheck disable=SC2154 # run.sh exports VT_DISTRO_* (build-distro.sh --print-paths)
 	qemu-img create -q -f qcow2 -F qcow2 -b "$VT_DISTRO_disk" "$SRC/vm.qcow2"
 	"$VT_SRCDIR/tests/guest/distro-domain.sh" vm "$SRC/vm.qcow2" --graphics vnc,listen=127.0.0.1 \
 		>"$SRC/vm.xml"
