@@ -86,7 +86,9 @@ wait_shut_off() {
 	local displays=() c state
 	for c in deb-1 deb-2 deb-3; do
 		start_clone "$c"
-		state=$(guest_sh "$c" 'systemctl is-system-running' || true)
+		# The template was saved once its agent answered, systemd may still be
+		# finishing its boot then: --wait for it (in the clone).
+		state=$(guest_sh "$c" 'timeout 120 systemctl is-system-running --wait' || true)
 		[[ $state == running* || $state == degraded* ]] || { echo "$c: systemd is '$state'" >&2; return 1; }
 		displays+=("$(virsh domdisplay "$c")")
 		[ -n "$(virsh ttyconsole "$c")" ]
