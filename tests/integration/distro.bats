@@ -48,7 +48,7 @@ guest_sh() {
 	req=$(jq -cn --arg c "$2" '{execute: "guest-exec", arguments:
 		{path: "/bin/sh", arg: ["-c", $c], "capture-output": true}}')
 	pid=$(agent "$1" "$req" | jq -e '.return.pid') || return 99
-	for _ in $(seq 120); do
+	for _ in $(seq 300); do
 		status=$(agent "$1" "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}") || return 99
 		[ "$(jq '.return.exited' <<<"$status")" = true ] && break
 		sleep 0.5
