@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "clone.h"
 #include "cli.h"
+#include "clone.h"
 #include "template.h"
 
 struct vt_clone_args {
@@ -16,16 +16,17 @@ struct vt_clone_args {
 static int vt_clone_parse(struct vt_cli *cli, int argc, char **argv, struct vt_clone_args *a,
                           vt_error_t *err)
 {
-    static const struct option opts[] = {{"count", required_argument, NULL, 'n'},
-                                         {"prefix", required_argument, NULL, 'p'},
-                                         {"start", no_argument, NULL, 's'},
-                                         {"print-xml", no_argument, NULL, 'x'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"count", required_argument, NULL, 'n'}, {"prefix", required_argument, NULL, 'p'},
+        {"start", no_argument, NULL, 's'},       {"print-xml", no_argument, NULL, 'x'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
-        case 'n': if (vt_cli_uint(cli, "--count", optarg, &a->req.count, err) < 0) return -1; break;
+        case 'n':
+            if (vt_cli_uint(cli, "--count", optarg, &a->req.count, err) < 0)
+                return -1;
+            break;
         case 'p': a->req.prefix = optarg; break;
         case 's': a->req.start = true; break;
         case 'x': a->print_xml = true; break;
@@ -57,9 +58,10 @@ static void vt_clone_note_disks(const struct vt_cli *cli, const char *template_n
     if (vt_template_describe(cli->conn, cli->dirs, template_name, &info, &ignored) < 0)
         return;
     if (info.meta.ndisks > 0)
-        vt_cli_note(cli, "Note: every fresh start of a clone of '%s' discards what it wrote to its "
-                         "disks (a managed save keeps them; 'virt-template detach CLONE' makes a "
-                         "clone an ordinary domain)",
+        vt_cli_note(cli,
+                    "Note: every fresh start of a clone of '%s' discards what it wrote to its "
+                    "disks (a managed save keeps them; 'virt-template detach CLONE' makes a "
+                    "clone an ordinary domain)",
                     template_name);
     vt_template_info_clear(&info);
 }
@@ -89,7 +91,8 @@ int vt_cmd_clone(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
         return -1;
     for (char **m = made; *m; m++)
         printf("%s\n", *m);
-    vt_cli_note(cli, "%s clone(s) of '%s'", a.req.start ? "Started" : "Defined", a.req.template_name);
+    vt_cli_note(cli, "%s clone(s) of '%s'", a.req.start ? "Started" : "Defined",
+                a.req.template_name);
     vt_clone_note_disks(cli, a.req.template_name);
     return 0;
 }

@@ -44,9 +44,13 @@ static char *vt_create_from_kernel(const struct vt_cli *cli, const struct vt_cre
     vt_autofree char *log = base_path ? vt_path_console_log(cli->dirs, a->name, err) : NULL;
     if (log == NULL || vt_file_read(base_path, VT_INPUT_MAX, &base, NULL, err) < 0)
         return NULL;
-    struct vt_xml_kernel_params p = {.name = a->name, .virt_type = a->virt_type,
-                                     .kernel = kernel, .initrd = initrd, .cmdline = a->cmdline,
-                                     .memory_mib = a->memory_mib, .vcpus = a->vcpus,
+    struct vt_xml_kernel_params p = {.name = a->name,
+                                     .virt_type = a->virt_type,
+                                     .kernel = kernel,
+                                     .initrd = initrd,
+                                     .cmdline = a->cmdline,
+                                     .memory_mib = a->memory_mib,
+                                     .vcpus = a->vcpus,
                                      .console_log = log};
     if (vt_xml_fill_kernel_base(base, &p, &xml, err) < 0)
         return NULL;
@@ -84,7 +88,8 @@ static int vt_create_check(struct vt_cli *cli, const struct vt_create_args *a, v
     if (a->name == NULL)
         return vt_cli_usage(cli, err, "create: missing TEMPLATE name");
     if (sources != 1)
-        return vt_cli_usage(cli, err, "create: give exactly one of --xml, --from, --kernel/--initrd");
+        return vt_cli_usage(cli, err,
+                            "create: give exactly one of --xml, --from, --kernel/--initrd");
     if ((a->kernel || a->initrd) && !(a->kernel && a->initrd))
         return vt_cli_usage(cli, err, "create: --kernel and --initrd go together");
     return 0;
@@ -93,15 +98,20 @@ static int vt_create_check(struct vt_cli *cli, const struct vt_create_args *a, v
 static int vt_create_parse(struct vt_cli *cli, int argc, char **argv, struct vt_create_args *a,
                            vt_error_t *err)
 {
-    static const struct option opts[] = {
-        {"xml", required_argument, NULL, 'x'},     {"from", required_argument, NULL, 'f'},
-        {"kernel", required_argument, NULL, 'k'},  {"initrd", required_argument, NULL, 'i'},
-        {"cmdline", required_argument, NULL, 'l'}, {"memory", required_argument, NULL, 'm'},
-        {"vcpus", required_argument, NULL, 'v'},   {"virt-type", required_argument, NULL, 't'},
-        {"wait-console", required_argument, NULL, 'w'}, {"wait-agent", no_argument, NULL, 'a'},
-        {"timeout", required_argument, NULL, 'T'}, {"memory-dir", required_argument, NULL, 'M'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"xml", required_argument, NULL, 'x'},
+                                         {"from", required_argument, NULL, 'f'},
+                                         {"kernel", required_argument, NULL, 'k'},
+                                         {"initrd", required_argument, NULL, 'i'},
+                                         {"cmdline", required_argument, NULL, 'l'},
+                                         {"memory", required_argument, NULL, 'm'},
+                                         {"vcpus", required_argument, NULL, 'v'},
+                                         {"virt-type", required_argument, NULL, 't'},
+                                         {"wait-console", required_argument, NULL, 'w'},
+                                         {"wait-agent", no_argument, NULL, 'a'},
+                                         {"timeout", required_argument, NULL, 'T'},
+                                         {"memory-dir", required_argument, NULL, 'M'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     unsigned timeout = 300;
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -115,9 +125,18 @@ static int vt_create_parse(struct vt_cli *cli, int argc, char **argv, struct vt_
         case 'w': a->save.wait_console = optarg; break;
         case 'a': a->save.wait_agent = true; break;
         case 'M': a->memory_dir = optarg; break;
-        case 'm': if (vt_cli_uint(cli, "--memory", optarg, &a->memory_mib, err) < 0) return -1; break;
-        case 'v': if (vt_cli_uint(cli, "--vcpus", optarg, &a->vcpus, err) < 0) return -1; break;
-        case 'T': if (vt_cli_uint(cli, "--timeout", optarg, &timeout, err) < 0) return -1; break;
+        case 'm':
+            if (vt_cli_uint(cli, "--memory", optarg, &a->memory_mib, err) < 0)
+                return -1;
+            break;
+        case 'v':
+            if (vt_cli_uint(cli, "--vcpus", optarg, &a->vcpus, err) < 0)
+                return -1;
+            break;
+        case 'T':
+            if (vt_cli_uint(cli, "--timeout", optarg, &timeout, err) < 0)
+                return -1;
+            break;
         case 'h': return vt_cli_help(cli) + 1;
         case ':': return vt_cli_usage(cli, err, "option '%s' needs a value", argv[optind - 1]);
         default: return vt_cli_usage(cli, err, "unknown option '%s'", argv[optind - 1]);
@@ -140,15 +159,19 @@ static void vt_create_warn_volatile(const struct vt_cli *cli, const char *name)
     if (vt_template_describe(cli->conn, cli->dirs, name, &info, &ignored) < 0)
         return;
     if (info.memory_volatile)
-        fprintf(stderr, "virt-template: warning: template '%s' keeps its memory on tmpfs ('%s'): it does not survive a host reboot\n",
+        fprintf(stderr,
+                "virt-template: warning: template '%s' keeps its memory on tmpfs ('%s'): it does "
+                "not survive a host reboot\n",
                 name, info.memory_path);
     vt_template_info_clear(&info);
 }
 
 int vt_cmd_create(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
 {
-    struct vt_create_args a = {.cmdline = "console=ttyS0 quiet panic=-1", .virt_type = "kvm",
-                               .memory_mib = 256, .vcpus = 1};
+    struct vt_create_args a = {.cmdline = "console=ttyS0 quiet panic=-1",
+                               .virt_type = "kvm",
+                               .memory_mib = 256,
+                               .vcpus = 1};
     int rc = vt_create_parse(cli, argc, argv, &a, err);
     if (rc != 0)
         return rc > 0 ? 0 : -1;
@@ -169,7 +192,9 @@ int vt_cmd_create(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
         return -1;
     vt_create_warn_volatile(cli, a.name);
     if (notes.balloon_removed)
-        vt_cli_note(cli, "Template '%s' has no memballoon: a balloon would free pages its clones share", a.name);
+        vt_cli_note(cli,
+                    "Template '%s' has no memballoon: a balloon would free pages its clones share",
+                    a.name);
     vt_cli_note(cli, "Template '%s' started", a.name);
     if (a.save.wait_console == NULL && !a.save.wait_agent)
         return 0;

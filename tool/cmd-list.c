@@ -13,9 +13,8 @@
 static int vt_parse_json_flag(struct vt_cli *cli, int argc, char **argv, bool *json,
                               vt_error_t *err)
 {
-    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
@@ -32,11 +31,14 @@ static json_object *vt_info_json(const struct vt_template_info *info)
     json_object *o = json_object_new_object();
     json_object_object_add(o, "name", json_object_new_string(info->meta.name));
     json_object_object_add(o, "state", json_object_new_string(vt_template_info_state(info)));
-    json_object_object_add(o, "memory_bytes", json_object_new_int64((int64_t)info->meta.memory_bytes));
-    json_object_object_add(o, "state_bytes", json_object_new_int64(info->state_size < 0 ? 0 : info->state_size));
+    json_object_object_add(o, "memory_bytes",
+                           json_object_new_int64((int64_t)info->meta.memory_bytes));
+    json_object_object_add(o, "state_bytes",
+                           json_object_new_int64(info->state_size < 0 ? 0 : info->state_size));
     json_object_object_add(o, "clones", json_object_new_int((int)info->clones));
     json_object_object_add(o, "memory_path", json_object_new_string(info->memory_path));
-    json_object_object_add(o, "memory_survives_reboot", json_object_new_boolean(!info->memory_volatile));
+    json_object_object_add(o, "memory_survives_reboot",
+                           json_object_new_boolean(!info->memory_volatile));
     json_object *disks = json_object_new_array();
     for (size_t i = 0; i < info->meta.ndisks; i++) {
         json_object *d = json_object_new_object();
@@ -60,7 +62,9 @@ static void vt_info_print(const struct vt_template_info *info)
     printf("%-16s %s\n", "State:", vt_template_info_state(info));
     printf("%-16s %s\n", "Memory:", vt_cli_size(info->meta.memory_bytes, mem, sizeof(mem)));
     printf("%-16s %s\n", "State size:",
-           info->state_size < 0 ? "-" : vt_cli_size((unsigned long long)info->state_size, state, sizeof(state)));
+           info->state_size < 0
+               ? "-"
+               : vt_cli_size((unsigned long long)info->state_size, state, sizeof(state)));
     printf("%-16s %s%s\n", "Memory file:", info->memory_path,
            info->memory_volatile ? " (tmpfs: lost at host reboot)" : "");
     if (info->meta.ndisks > 0) {
@@ -104,7 +108,9 @@ static void vt_list_row(const struct vt_template_info *info)
     char mem[32], state[32];
     printf(" %-24s %-8s %-11s %-11s %u\n", info->meta.name, vt_template_info_state(info),
            vt_cli_size(info->meta.memory_bytes, mem, sizeof(mem)),
-           info->state_size < 0 ? "-" : vt_cli_size((unsigned long long)info->state_size, state, sizeof(state)),
+           info->state_size < 0
+               ? "-"
+               : vt_cli_size((unsigned long long)info->state_size, state, sizeof(state)),
            info->clones);
 }
 

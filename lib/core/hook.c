@@ -41,7 +41,8 @@ static int vt_hook_check_disks(const struct vt_hook_call *call, const struct vt_
 {
     for (size_t i = 0; i < meta->ndisks; i++) {
         const char *target = meta->disks[i].target;
-        vt_autofree char *own = vt_path_disk_clone(call->dirs, meta->name, call->domain, target, err);
+        vt_autofree char *own =
+            vt_path_disk_clone(call->dirs, meta->name, call->domain, target, err);
         vt_autofree char *quoted = NULL;
         if (own == NULL)
             return -1;
@@ -136,9 +137,9 @@ static int vt_hook_prepare_template(const struct vt_hook_call *call, vt_error_t 
         return vt_error_prefix(err, "cannot start template domain '%s'", call->domain);
     /* A second boot would overwrite the memory file every clone maps. */
     if (meta.state == VT_TEMPLATE_SAVED)
-        return vt_error_set(err, 0,
-                            "template '%s' is saved: it cannot boot again (start its clones instead)",
-                            meta.name);
+        return vt_error_set(
+            err, 0, "template '%s' is saved: it cannot boot again (start its clones instead)",
+            meta.name);
     return 0;
 }
 
@@ -167,8 +168,7 @@ static bool vt_hook_is_saved_memory(const struct vt_dirs *dirs, const char *name
         return false;
     vt_store_template_dirs(dirs, &meta, &tdirs);
     vt_autofree char *mem = vt_path_template(&tdirs, VT_PATH_MEM, name, &ignored);
-    return mem && stat(mem, &st) == 0 && st.st_dev == target->st_dev &&
-           st.st_ino == target->st_ino;
+    return mem && stat(mem, &st) == 0 && st.st_dev == target->st_dev && st.st_ino == target->st_ino;
 }
 
 static int vt_hook_refuse_if_saved(const char *path, void *data)
@@ -192,13 +192,10 @@ static int vt_hook_refuse_if_saved(const char *path, void *data)
 static int vt_hook_prepare_role(const struct vt_hook_call *call, vt_error_t *err)
 {
     switch (call->md.role) {
-    case VT_ROLE_CLONE:
-        return vt_hook_prepare_clone(call, err);
-    case VT_ROLE_TEMPLATE:
-        return vt_hook_prepare_template(call, err);
+    case VT_ROLE_CLONE: return vt_hook_prepare_clone(call, err);
+    case VT_ROLE_TEMPLATE: return vt_hook_prepare_template(call, err);
     case VT_ROLE_NONE:
-    case VT_ROLE_LAST:
-        break;
+    case VT_ROLE_LAST: break;
     }
     return 0;
 }

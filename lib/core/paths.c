@@ -24,12 +24,8 @@ static struct vt_dirs vt_configured_dirs = {
 
 /* DIR/NAME followed by these. */
 static const char *const vt_path_suffixes[] = {
-    [VT_PATH_STORE_DIR] = "",
-    [VT_PATH_META] = "/meta.json",
-    [VT_PATH_XML] = "/domain.xml",
-    [VT_PATH_DEVICE_STATE] = "/state",
-    [VT_PATH_MEM_DIR] = "",
-    [VT_PATH_MEM] = "/memory",
+    [VT_PATH_STORE_DIR] = "",          [VT_PATH_META] = "/meta.json", [VT_PATH_XML] = "/domain.xml",
+    [VT_PATH_DEVICE_STATE] = "/state", [VT_PATH_MEM_DIR] = "",        [VT_PATH_MEM] = "/memory",
     [VT_PATH_DISK_DIR] = "",
 };
 _Static_assert(sizeof(vt_path_suffixes) / sizeof(vt_path_suffixes[0]) == VT_PATH_KIND_LAST,
@@ -58,7 +54,7 @@ char *vt_path_template(const struct vt_dirs *dirs, enum vt_path_kind kind, const
 {
     if (vt_name_validate(name, "template", err) < 0)
         return NULL;
-    const char *dir = kind == VT_PATH_DISK_DIR ? dirs->disk
+    const char *dir = kind == VT_PATH_DISK_DIR  ? dirs->disk
                       : kind >= VT_PATH_MEM_DIR ? dirs->mem
                                                 : dirs->state;
     return vt_path_join(err, dir, name, vt_path_suffixes[kind]);

@@ -22,13 +22,13 @@ struct vt_dirs {
 const struct vt_dirs *vt_dirs_default(void);
 
 enum vt_path_kind {
-    VT_PATH_STORE_DIR, /* STATE/T */
-    VT_PATH_META,      /* STATE/T/meta.json */
-    VT_PATH_XML,       /* STATE/T/domain.xml */
-    VT_PATH_DEVICE_STATE,     /* STATE/T/state */
-    VT_PATH_MEM_DIR,   /* MEM/T */
-    VT_PATH_MEM,       /* MEM/T/memory */
-    VT_PATH_DISK_DIR,  /* DISK/T */
+    VT_PATH_STORE_DIR,    /* STATE/T */
+    VT_PATH_META,         /* STATE/T/meta.json */
+    VT_PATH_XML,          /* STATE/T/domain.xml */
+    VT_PATH_DEVICE_STATE, /* STATE/T/state */
+    VT_PATH_MEM_DIR,      /* MEM/T */
+    VT_PATH_MEM,          /* MEM/T/memory */
+    VT_PATH_DISK_DIR,     /* DISK/T */
     VT_PATH_KIND_LAST
 };
 

@@ -69,8 +69,7 @@ static int vt_restore_open_state(const struct vt_dirs *dirs, const struct vt_met
  * socket (a migration waiting for its source). A clone started from the
  * template point has neither: only our -incoming defer. docs/design.md,
  * Flows: restore and migration. */
-static int vt_restore_by_libvirt(struct vt_qmp *qmp, int64_t deadline, bool *yes,
-                                 vt_error_t *err)
+static int vt_restore_by_libvirt(struct vt_qmp *qmp, int64_t deadline, bool *yes, vt_error_t *err)
 {
     json_object *ret = NULL, *v = NULL;
     if (vt_qmp_execute(qmp, "query-migrate", NULL, -1, deadline, &ret, err) < 0)
@@ -105,11 +104,13 @@ static int vt_restore_check_disks(const struct vt_meta *meta, enum vt_start_kind
     if (meta->ndisks == 0 && !meta->nvram)
         return 0;
     if (by_libvirt && began != VT_START_INCOMING)
-        return vt_error_set(err, 0, "libvirt restores it, but its disks were reset to the "
-                                    "template point; start it again");
+        return vt_error_set(err, 0,
+                            "libvirt restores it, but its disks were reset to the "
+                            "template point; start it again");
     if (!by_libvirt && began != VT_START_FRESH)
-        return vt_error_set(err, 0, "its disks were not reset to the template point for this "
-                                    "start; refusing the template's memory over them (start it again)");
+        return vt_error_set(err, 0,
+                            "its disks were not reset to the template point for this "
+                            "start; refusing the template's memory over them (start it again)");
     return 0;
 }
 

@@ -78,8 +78,8 @@ int vt_store_clone_files_reset(const struct vt_dirs *dirs, const struct vt_meta 
     for (size_t i = 0; i < meta->ndisks; i++) {
         const char *target = meta->disks[i].target;
         vt_autofree char *pristine = vt_path_disk_pristine(dirs, meta->name, target, err);
-        vt_autofree char *own = pristine ? vt_path_disk_clone(dirs, meta->name, clone, target, err)
-                                         : NULL;
+        vt_autofree char *own =
+            pristine ? vt_path_disk_clone(dirs, meta->name, clone, target, err) : NULL;
         if (own == NULL || vt_file_copy(pristine, own, 0600, err) < 0)
             return vt_error_prefix(err, "cannot reset the disk '%s' of clone '%s'", target, clone);
     }
@@ -96,9 +96,9 @@ int vt_store_clone_files_remove(const struct vt_dirs *dirs, const struct vt_meta
                                 const char *clone, vt_error_t *err)
 {
     for (size_t i = 0; i <= meta->ndisks; i++) {
-        vt_autofree char *path =
-            i < meta->ndisks ? vt_path_disk_clone(dirs, meta->name, clone, meta->disks[i].target, err)
-                             : vt_path_nvram(dirs, meta->name, clone, err);
+        vt_autofree char *path = i < meta->ndisks ? vt_path_disk_clone(dirs, meta->name, clone,
+                                                                       meta->disks[i].target, err)
+                                                  : vt_path_nvram(dirs, meta->name, clone, err);
         if (path == NULL)
             return -1;
         if (unlink(path) < 0 && errno != ENOENT)

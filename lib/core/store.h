@@ -67,7 +67,6 @@ int vt_store_list(const struct vt_dirs *dirs, char ***names, vt_error_t *err);
 
 /* Size of a file of T (VT_PATH_DEVICE_STATE, VT_PATH_MEM), -1 if missing.
  * For the memory file pass vt_store_template_dirs' view. */
-long long vt_store_file_size(const struct vt_dirs *dirs, enum vt_path_kind kind,
-                             const char *name);
+long long vt_store_file_size(const struct vt_dirs *dirs, enum vt_path_kind kind, const char *name);
 
 #endif

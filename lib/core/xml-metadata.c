@@ -38,9 +38,8 @@ int vt_xml_metadata_set(struct vt_xml_metadata *md, const char *role, size_t rol
     size_t n = name_len > VT_NAME_MAX + 1 ? VT_NAME_MAX + 1 : name_len;
     memcpy(name_copy, name, n);
     name_copy[n] = '\0';
-    int rc = memchr(name, '\0', name_len) != NULL
-                 ? vt_error_set(err, 0, "invalid template name")
-                 : vt_name_validate(name_copy, "template", err);
+    int rc = memchr(name, '\0', name_len) != NULL ? vt_error_set(err, 0, "invalid template name")
+                                                  : vt_name_validate(name_copy, "template", err);
     if (rc < 0) {
         md->role = VT_ROLE_NONE;
         return vt_error_prefix(err, "virt-template metadata");

@@ -48,8 +48,8 @@ static void vt_shape_add_all_attrs(char *out, size_t size, const struct vt_scan_
     snprintf(out + used, size - used, " at");
     while (vt_scan_next_attr(&p, &a)) {
         used = strlen(out);
-        snprintf(out + used, size - used, " %.*s=%.*s", (int)a.name_len, a.name,
-                 (int)a.value_len, a.value);
+        snprintf(out + used, size - used, " %.*s=%.*s", (int)a.name_len, a.name, (int)a.value_len,
+                 a.value);
     }
 }
 
@@ -82,8 +82,7 @@ static int vt_shape_new_device(struct vt_shape_walk *w, const struct vt_scan_ele
     vt_shape_add_attr(w->device, VT_SHAPE_DEVICE, el, "device", "device");
     if (vt_scan_is(el->name, el->name_len, "memballoon") ||
         vt_scan_is(el->name, el->name_len, "rng") ||
-        vt_scan_is(el->name, el->name_len, "watchdog") ||
-        vt_scan_is(el->name, el->name_len, "tpm"))
+        vt_scan_is(el->name, el->name_len, "watchdog") || vt_scan_is(el->name, el->name_len, "tpm"))
         vt_shape_add_attr(w->device, VT_SHAPE_DEVICE, el, "model", "model");
     return 0;
 }
@@ -143,8 +142,7 @@ static int vt_shape_tag(struct vt_shape_walk *w, const struct vt_scan_elem *el, 
     return 0;
 }
 
-static int vt_shape_open(struct vt_shape_walk *w, const char *p, const char **end,
-                         vt_error_t *err)
+static int vt_shape_open(struct vt_shape_walk *w, const char *p, const char **end, vt_error_t *err)
 {
     struct vt_scan_elem el;
     if ((*end = vt_scan_elem(p, &el)) == NULL)
@@ -161,8 +159,7 @@ static int vt_shape_open(struct vt_shape_walk *w, const char *p, const char **en
     return 0;
 }
 
-static int vt_shape_close(struct vt_shape_walk *w, const char *p, const char **end,
-                          vt_error_t *err)
+static int vt_shape_close(struct vt_shape_walk *w, const char *p, const char **end, vt_error_t *err)
 {
     *end = strchr(p, '>');
     if (*end == NULL || w->depth == 0)
@@ -189,7 +186,9 @@ int vt_xml_scan_shape(const char *xml, struct vt_domain_shape *shape, vt_error_t
         const char *end = NULL;
         int rc = 0;
         if (p[1] == '!' || p[1] == '?')
-            rc = (end = vt_scan_skip_markup(p)) ? 0 : vt_error_set(err, 0, "domain XML: unterminated markup");
+            rc = (end = vt_scan_skip_markup(p))
+                     ? 0
+                     : vt_error_set(err, 0, "domain XML: unterminated markup");
         else if (p[1] == '/')
             rc = vt_shape_close(&w, p, &end, err);
         else
@@ -234,8 +233,9 @@ static bool vt_shape_device_diff_of(const struct vt_domain_shape *c,
         cmp < 0 ? i++ : j++;
         if (vt_shape_is_controller(odd) != controllers)
             continue;
-        snprintf(out, size, cmp < 0 ? "it has a device the template has not (%s)"
-                                    : "it lacks a device of the template (%s)",
+        snprintf(out, size,
+                 cmp < 0 ? "it has a device the template has not (%s)"
+                         : "it lacks a device of the template (%s)",
                  odd);
         return true;
     }
@@ -292,8 +292,8 @@ int vt_xml_ram_to_anonymous(const char *xml, char **out, vt_error_t *err)
         unsigned long long size = 0;
         if (end == NULL || sscanf(p + sizeof(ours) - 1, "size=%llu,", &size) != 1 || size == 0)
             return vt_error_set(err, 0, "virt-template's memory argument is damaged");
-        if (asprintf(out, "%.*smemory-backend-ram,id=vt-ram,size=%llu%s", (int)(p - xml), xml,
-                     size, end) < 0) {
+        if (asprintf(out, "%.*smemory-backend-ram,id=vt-ram,size=%llu%s", (int)(p - xml), xml, size,
+                     end) < 0) {
             *out = NULL;
             return vt_error_nomem(err);
         }

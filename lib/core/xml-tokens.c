@@ -77,4 +77,3 @@ const char *vt_scan_skip_markup(const char *p)
     }
     return NULL;
 }
-

@@ -56,20 +56,21 @@ static void vt_detach_files_keep(struct vt_detach_files *f)
 }
 
 /* Standalone copies of the clone's overlays, and of its variables. */
-static int vt_detach_copy(const struct vt_dirs *dirs, const struct vt_meta *meta,
-                          const char *clone, const char *disk_dir, const char *nvram,
-                          struct vt_detach_files *f, vt_error_t *err)
+static int vt_detach_copy(const struct vt_dirs *dirs, const struct vt_meta *meta, const char *clone,
+                          const char *disk_dir, const char *nvram, struct vt_detach_files *f,
+                          vt_error_t *err)
 {
     for (size_t i = 0; i <= meta->ndisks; i++) {
         bool is_nvram = i == meta->ndisks;
         if (is_nvram && nvram == NULL)
             break;
-        vt_autofree char *from = is_nvram ? vt_path_nvram(dirs, meta->name, clone, err)
-                                          : vt_path_disk_clone(dirs, meta->name, clone,
-                                                               meta->disks[i].target, err);
+        vt_autofree char *from =
+            is_nvram ? vt_path_nvram(dirs, meta->name, clone, err)
+                     : vt_path_disk_clone(dirs, meta->name, clone, meta->disks[i].target, err);
         char *to = from == NULL ? NULL
-                   : is_nvram  ? strdup(nvram)
-                               : vt_xml_detached_disk_path(disk_dir, clone, meta->disks[i].target, err);
+                   : is_nvram
+                       ? strdup(nvram)
+                       : vt_xml_detached_disk_path(disk_dir, clone, meta->disks[i].target, err);
         if (to == NULL)
             return from ? vt_error_nomem(err) : -1;
         if (access(to, F_OK) == 0) {
@@ -91,7 +92,8 @@ static int vt_detach_define(virConnectPtr conn, virDomainPtr dom, const struct v
                             const struct vt_meta *meta, const char *clone, const char *disk_dir,
                             const char *nvram, vt_error_t *err)
 {
-    vt_autofree char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
+    vt_autofree char *xml =
+        virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
     vt_autofree char *detached = NULL;
     if (xml == NULL)
         return vt_error_set_virt(err, "cannot read the XML of clone '%s'", clone);

@@ -68,8 +68,7 @@ static int vt_disk_run(char *const argv[], const char *what, vt_error_t *err)
     return vt_error_set(err, 0, "%s: %s", what, reason);
 }
 
-int vt_disk_check_source(const char *target, const char *path, const char *format,
-                         vt_error_t *err)
+int vt_disk_check_source(const char *target, const char *path, const char *format, vt_error_t *err)
 {
     vt_autofree char *what = NULL;
     struct stat st;
@@ -86,8 +85,8 @@ int vt_disk_check_source(const char *target, const char *path, const char *forma
     /* qemu-img follows the whole backing chain: a missing or looping link,
      * an unreadable layer or a wrong format fails here, before anything
      * exists. -U: the source's domain may have it open (read-only use). */
-    char *const argv[] = {VT_QEMU_IMG, "info", "-U", "--backing-chain", "-f", (char *)format,
-                          (char *)path, NULL};
+    char *const argv[] = {VT_QEMU_IMG, "info",         "-U",         "--backing-chain",
+                          "-f",        (char *)format, (char *)path, NULL};
     return vt_disk_run(argv, what, err);
 }
 
@@ -119,8 +118,8 @@ int vt_disk_copy(const char *src, const char *format, const char *dst, vt_error_
 {
     /* convert: sparse, and a qcow2 source comes out with its backing chain
      * folded in, so the copy depends on nothing of the source domain's. */
-    char *argv[] = {VT_QEMU_IMG, "convert", "-U", "-f", (char *)format, "-O", (char *)format,
-                    (char *)src, NULL, NULL};
+    char *argv[] = {VT_QEMU_IMG, "convert",      "-U",        "-f", (char *)format,
+                    "-O",        (char *)format, (char *)src, NULL, NULL};
     vt_autofree char *what = NULL;
     if (asprintf(&what, "cannot copy '%s'", src) < 0) {
         what = NULL;
@@ -131,8 +130,8 @@ int vt_disk_copy(const char *src, const char *format, const char *dst, vt_error_
 
 int vt_disk_overlay(const char *base, const char *format, const char *overlay, vt_error_t *err)
 {
-    char *argv[] = {VT_QEMU_IMG, "create", "-q", "-f", "qcow2", "-F", (char *)format, "-b",
-                    (char *)base, NULL, NULL};
+    char *argv[] = {VT_QEMU_IMG,    "create", "-q",         "-f", "qcow2", "-F",
+                    (char *)format, "-b",     (char *)base, NULL, NULL};
     vt_autofree char *what = NULL;
     if (asprintf(&what, "cannot create an overlay on '%s'", base) < 0) {
         what = NULL;
@@ -143,8 +142,8 @@ int vt_disk_overlay(const char *base, const char *format, const char *overlay, v
 
 int vt_disk_flatten(const char *overlay, const char *dst, vt_error_t *err)
 {
-    char *argv[] = {VT_QEMU_IMG, "convert", "-f", "qcow2", "-O", "qcow2", (char *)overlay, NULL,
-                    NULL};
+    char *argv[] = {VT_QEMU_IMG, "convert",       "-f", "qcow2", "-O",
+                    "qcow2",     (char *)overlay, NULL, NULL};
     vt_autofree char *what = NULL;
     if (asprintf(&what, "cannot flatten '%s'", overlay) < 0) {
         what = NULL;

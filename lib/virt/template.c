@@ -5,16 +5,16 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "clock.h"
 #include "disk.h"
 #include "fileio.h"
-#include "clock.h"
 #include "names.h"
 #include "store.h"
 #include "virt.h"
 #include "xml.h"
 
-static int vt_template_check_free(virConnectPtr conn, const struct vt_dirs *dirs,
-                                  const char *name, vt_error_t *err)
+static int vt_template_check_free(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
+                                  vt_error_t *err)
 {
     if (vt_store_exists(dirs, name))
         return vt_error_set(err, 0, "template '%s' already exists", name);
@@ -105,8 +105,11 @@ int vt_template_create(virConnectPtr conn, const struct vt_dirs *dirs, const cha
     if (src->memory_dir && !vt_meta_memory_dir_valid(src->memory_dir))
         return vt_error_set(err, 0, "invalid memory directory '%s': give an absolute path",
                             src->memory_dir);
-    struct vt_meta meta = {.name = (char *)name, .state = VT_TEMPLATE_BOOTING,
-                           .boot_ms = -1, .save_ms = -1, .memory_dir = (char *)src->memory_dir};
+    struct vt_meta meta = {.name = (char *)name,
+                           .state = VT_TEMPLATE_BOOTING,
+                           .boot_ms = -1,
+                           .save_ms = -1,
+                           .memory_dir = (char *)src->memory_dir};
     struct vt_dirs tdirs;
     vt_store_template_dirs(dirs, &meta, &tdirs);
     vt_autofree char *xml = NULL;
@@ -143,15 +146,16 @@ static int vt_template_check_deletable(const char *name, char **clones, bool run
     if (force)
         return 0;
     if (n > 0)
-        return vt_error_set(err, 0, "template '%s' has %zu clone(s) defined; use --force to remove them too",
-                            name, n);
+        return vt_error_set(
+            err, 0, "template '%s' has %zu clone(s) defined; use --force to remove them too", name,
+            n);
     if (running)
         return vt_error_set(err, 0, "template '%s' is running; use --force to destroy it", name);
     return 0;
 }
 
-int vt_template_delete(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
-                       bool force, vt_error_t *err)
+int vt_template_delete(virConnectPtr conn, const struct vt_dirs *dirs, const char *name, bool force,
+                       vt_error_t *err)
 {
     if (vt_name_validate(name, "template", err) < 0)
         return -1;

@@ -43,12 +43,9 @@ static const char *vt_xml_disk_type_refusal(const char *type)
     static const struct {
         const char *type, *why;
     } refused[] = {
-        {"network", "a network disk"},
-        {"block", "a block device"},
-        {"volume", "a storage pool volume"},
-        {"dir", "a directory"},
-        {"nvme", "an NVMe device"},
-        {"vhostuser", "a vhost-user disk"},
+        {"network", "a network disk"},       {"block", "a block device"},
+        {"volume", "a storage pool volume"}, {"dir", "a directory"},
+        {"nvme", "an NVMe device"},          {"vhostuser", "a vhost-user disk"},
     };
     for (size_t i = 0; i < VT_N_ELEMENTS(refused); i++)
         if (strcmp(type, refused[i].type) == 0)
@@ -81,14 +78,16 @@ static int vt_xml_plan_disk(xmlNodePtr disk, struct vt_xml_template_plan *plan, 
     if (why)
         return vt_error_set(err, 0, "disk '%s' is %s; templates need file-backed disks", t, why);
     if (vt_xml_has_child(disk, "shareable"))
-        return vt_error_set(err, 0, "disk '%s' is <shareable/>; clones cannot share a writable disk", t);
+        return vt_error_set(err, 0,
+                            "disk '%s' is <shareable/>; clones cannot share a writable disk", t);
     if (source == NULL || *source == '\0')
         return vt_error_set(err, 0, "disk '%s' has no source file", t);
     if (format && strcmp(format, "raw") != 0 && strcmp(format, "qcow2") != 0)
         return vt_error_set(err, 0, "disk '%s' is in format '%s'; templates take raw or qcow2", t,
                             format);
     if (plan->ndisks == VT_META_DISKS_MAX)
-        return vt_error_set(err, 0, "domain XML has more than %d writable disks", VT_META_DISKS_MAX);
+        return vt_error_set(err, 0, "domain XML has more than %d writable disks",
+                            VT_META_DISKS_MAX);
     struct vt_xml_template_disk *d = &plan->disks[plan->ndisks++];
     snprintf(d->target, sizeof(d->target), "%s", target);
     snprintf(d->format, sizeof(d->format), "%s", format ? format : "raw");
@@ -97,8 +96,7 @@ static int vt_xml_plan_disk(xmlNodePtr disk, struct vt_xml_template_plan *plan, 
 }
 
 /* Points `disk` at `path`, an image of `format` with no backing chain. */
-static int vt_xml_point_disk(xmlNodePtr disk, const char *path, const char *format,
-                             vt_error_t *err)
+static int vt_xml_point_disk(xmlNodePtr disk, const char *path, const char *format, vt_error_t *err)
 {
     xmlNodePtr source = vt_xml_child(disk, "source");
     xmlNodePtr driver = vt_xml_child(disk, "driver");
@@ -138,7 +136,8 @@ int vt_xml_template_disks(struct vt_xml *x, const char *name, const struct vt_di
     for (size_t i = 0; i < plan->ndisks; i++)
         for (size_t j = 0; j < i; j++)
             if (strcmp(plan->disks[i].target, plan->disks[j].target) == 0)
-                return vt_error_set(err, 0, "disk target '%s' is used twice", plan->disks[i].target);
+                return vt_error_set(err, 0, "disk target '%s' is used twice",
+                                    plan->disks[i].target);
     return 0;
 }
 
@@ -146,7 +145,8 @@ int vt_xml_template_nvram(struct vt_xml *x, const char *name, const struct vt_di
                           struct vt_xml_template_plan *plan, vt_error_t *err)
 {
     xmlNodePtr nvram = vt_xml_find_one(x, "/domain/os/nvram");
-    bool efi = vt_xml_find_one(x, "/domain/os[@firmware='efi'] | /domain/os/loader[@type='pflash']");
+    bool efi =
+        vt_xml_find_one(x, "/domain/os[@firmware='efi'] | /domain/os/loader[@type='pflash']");
     if (nvram == NULL && !efi)
         return 0;
     vt_autofree char *ours = vt_path_nvram(dirs, name, NULL, err);

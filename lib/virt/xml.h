@@ -41,9 +41,9 @@ struct vt_xml_template_plan {
     uint64_t memory_bytes; /* guest RAM */
     size_t ndisks;
     struct vt_xml_template_disk disks[VT_META_DISKS_MAX];
-    bool has_nvram;        /* UEFI: the template's variables are DISK/T/nvram.fd */
-    char *nvram_source;    /* the source's variables to copy there, or NULL */
-    bool balloon_removed;  /* the source had a balloon; the template has none */
+    bool has_nvram;       /* UEFI: the template's variables are DISK/T/nvram.fd */
+    char *nvram_source;   /* the source's variables to copy there, or NULL */
+    bool balloon_removed; /* the source had a balloon; the template has none */
 };
 
 void vt_xml_template_plan_clear(struct vt_xml_template_plan *plan);
