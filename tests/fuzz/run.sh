@@ -25,7 +25,7 @@ declare -A lib_sources=(
 	[xml-scan]="core/xml-scan.c core/xml-tokens.c core/xml-metadata.c virt/xml.c core/paths.c
 		core/names.c core/error.c core/cleanup.c"
 	[qmp]="core/qmp.c core/clock.c core/error.c core/cleanup.c"
-	[meta]="core/meta.c core/digest.c core/names.c core/error.c core/cleanup.c"
+	[meta]="core/meta.c core/digest.c core/names.c core/paths.c core/error.c core/cleanup.c"
 )
 declare -A pkg_modules=([xml-scan]=libxml-2.0 [qmp]=json-c [meta]="json-c nettle")
 

@@ -78,6 +78,7 @@ teardown_file() {
 		["<memoryBacking><nosharepages/></memoryBacking>"]="has its own <memoryBacking>"
 		["<cpu><numa><cell id='0' cpus='0' memory='256' unit='MiB'/></numa></cpu>"]="defines NUMA cells"
 		["<maxMemory slots='4' unit='GiB'>1</maxMemory>"]="memory hotplug"
+		["<devices><tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm></devices>"]="has an emulated TPM"
 	)
 	local extra i=0
 	for extra in "${!cases[@]}"; do
@@ -85,8 +86,18 @@ teardown_file() {
 		expect_clean_failure "${cases[$extra]}" virt-template create "x$i" --xml "$BATS_TEST_TMPDIR/x$i.xml"
 		i=$((i + 1))
 	done
-	sed "s|<memballoon model='none'/>|<memballoon model='virtio'/>|" "$base" >"$BATS_TEST_TMPDIR/b.xml"
-	expect_clean_failure "has a memballoon device" virt-template create xb --xml "$BATS_TEST_TMPDIR/b.xml"
+}
+
+@test "a balloon is removed from the template with a notice, not refused" {
+	plain_xml xb | sed "s|<memballoon model='none'/>|<memballoon model='virtio'/>|" >"$BATS_TEST_TMPDIR/b.xml"
+	run --separate-stderr virt-template create xb --xml "$BATS_TEST_TMPDIR/b.xml" \
+		--wait-console "$VT_READY" --timeout 120
+	[ "$status" -eq 0 ]
+	# shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr
+	[[ "$stderr" == *"Template 'xb' has no memballoon: a balloon would free pages its clones share"* ]]
+	grep -q "<memballoon model='none'/>" "$VT_STATEDIR/xb/domain.xml"
+	run ! grep -q "memballoon model='virtio'" "$VT_STATEDIR/xb/domain.xml"
+	virt-template -q delete xb
 }
 
 @test "a missing kernel or initrd" {
