@@ -11,11 +11,15 @@
 #include "meta.h"
 #include "names.h"
 #include "restore.h"
+#include "clock.h"
+#include "forward.h"
+#include "identity.h"
 #include "start-marker.h"
 #include "store.h"
 #include "xml-shape.h"
 
 #define VT_HOOK_PATH_MAX 4096
+#define VT_HOOK_IDENTITY_TIMEOUT_MS 5000
 #define VT_HOOK_XML_MAX (16 * 1024 * 1024)
 
 static int vt_hook_clone_name(const struct vt_hook_call *call, vt_error_t *err)
@@ -140,7 +144,9 @@ static int vt_hook_prepare_template(const struct vt_hook_call *call, vt_error_t 
         return vt_error_set(
             err, 0, "template '%s' is saved: it cannot boot again (start its clones instead)",
             meta.name);
-    return 0;
+    /* QEMU, as its own user, listens on the template's identity channel
+     * there (RUN/T.identity). */
+    return vt_dir_ensure(call->dirs->run, 0700, meta.qemu_uid, meta.qemu_gid, err);
 }
 
 bool vt_hook_concerns(const struct vt_dirs *dirs, const char *xml)
@@ -246,6 +252,22 @@ int vt_hook_restore(const struct vt_hook_call *call, vt_error_t *err)
     return vt_xml_ram_to_anonymous(call->xml, call->output, err) < 0 ? -1 : 0;
 }
 
+/* After every start, fresh or restored (a restored clock is stale too):
+ * the clone's port forwards, and its identity for the guest kit. */
+static int vt_hook_give_identity(const struct vt_hook_call *call, const struct vt_meta *meta,
+                                 vt_error_t *err)
+{
+    __attribute__((cleanup(vt_clone_config_clear))) struct vt_clone_config config = {0};
+    int64_t deadline = vt_clock_ms() + VT_HOOK_IDENTITY_TIMEOUT_MS;
+    bool sent;
+    if (vt_clone_config_load(call->dirs, meta->name, call->domain, &config, err) < 0 ||
+        vt_forward_apply(call->dirs, call->domain, &config, deadline, err) < 0)
+        return -1;
+    if (vt_identity_send(call->dirs, meta, call->domain, call->xml, &config, deadline, &sent, err) < 0)
+        return vt_error_prefix(err, "clone '%s'", call->domain);
+    return 0;
+}
+
 int vt_hook_started(const struct vt_hook_call *call, vt_error_t *err)
 {
     struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
@@ -254,10 +276,11 @@ int vt_hook_started(const struct vt_hook_call *call, vt_error_t *err)
     if (vt_hook_clone_name(call, err) < 0)
         return -1;
     enum vt_start_kind began = vt_start_take_record(call->dirs, call->domain);
-    if (vt_store_load_saved(call->dirs, call->md.template_name, &meta, err) < 0)
+    if (vt_store_load_saved(call->dirs, call->md.template_name, &meta, err) < 0 ||
+        vt_restore_clone(call->dirs, &meta, call->domain, VT_HOOK_RESTORE_TIMEOUT_MS, began, NULL,
+                         err) < 0)
         return -1;
-    return vt_restore_clone(call->dirs, &meta, call->domain, VT_HOOK_RESTORE_TIMEOUT_MS, began,
-                            NULL, err);
+    return vt_hook_give_identity(call, &meta, err);
 }
 
 int vt_hook_release(const struct vt_hook_call *call, vt_error_t *err)
@@ -267,5 +290,9 @@ int vt_hook_release(const struct vt_hook_call *call, vt_error_t *err)
     if (vt_hook_clone_name(call, err) < 0)
         return -1;
     vt_start_forget(call->dirs, call->domain);
+    vt_autofree char *identity = vt_path_identity(call->dirs, call->domain, err);
+    if (identity == NULL)
+        return -1;
+    unlink(identity);
     return vt_hook_remove_socket(call, err);
 }

@@ -130,6 +130,27 @@ char *vt_path_nvram(const struct vt_dirs *dirs, const char *template_name, const
     return vt_path_in_disk_dir(dirs, template_name, err, "clones/%s-nvram.fd", clone);
 }
 
+char *vt_path_identity(const struct vt_dirs *dirs, const char *name, vt_error_t *err)
+{
+    if (vt_name_validate(name, "domain", err) < 0)
+        return NULL;
+    return vt_path_join(err, dirs->run, name, ".identity");
+}
+
+char *vt_path_clone_config(const struct vt_dirs *dirs, const char *template_name,
+                           const char *clone, vt_error_t *err)
+{
+    vt_autofree char *dir = vt_path_template(dirs, VT_PATH_STORE_DIR, template_name, err);
+    if (dir == NULL || vt_name_validate(clone, "clone", err) < 0)
+        return NULL;
+    char *path = NULL;
+    if (asprintf(&path, "%s/clones/%s.json", dir, clone) < 0) {
+        vt_error_nomem(err);
+        return NULL;
+    }
+    return path;
+}
+
 char *vt_path_clone_marker(const struct vt_dirs *dirs, const char *clone, const char *suffix,
                            vt_error_t *err)
 {

@@ -60,6 +60,15 @@ char *vt_path_disk_clone(const struct vt_dirs *dirs, const char *template_name, 
 char *vt_path_nvram(const struct vt_dirs *dirs, const char *template_name, const char *clone,
                     vt_error_t *err);
 
+/* RUN/NAME.identity: the host side of a clone's (or the template's)
+ * identity channel, where QEMU listens (docs/design.md, clone identity). */
+char *vt_path_identity(const struct vt_dirs *dirs, const char *name, vt_error_t *err);
+
+/* STATE/T/clones/CLONE.json: what clone CLONE was made with (its port
+ * forwards, its --data), for the hook to apply at each start. */
+char *vt_path_clone_config(const struct vt_dirs *dirs, const char *template_name,
+                           const char *clone, vt_error_t *err);
+
 /* RUN/CLONE.qmp: the clone's private QMP socket. */
 char *vt_path_clone_qmp(const struct vt_dirs *dirs, const char *clone, vt_error_t *err);
 

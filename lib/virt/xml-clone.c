@@ -74,6 +74,7 @@ int vt_xml_make_clone(const char *live, const char *template_name, const char *c
     if (vt_xml_set_text(vt_xml_child(xmlDocGetRootElement(x.doc), "name"), clone, err) < 0 ||
         vt_xml_rename_files(&x, template_name, clone, err) < 0 ||
         vt_xml_clone_disks(&x, template_name, clone, dirs, err) < 0 ||
+        vt_xml_clone_identity(&x, clone, dirs, err) < 0 ||
         vt_xml_set_metadata(&x, VT_ROLE_CLONE, template_name, err) < 0 ||
         vt_xml_clone_qemu_args(&x, clone, dirs, mem_path, memory_bytes, mapping, err) < 0)
         return -1;

@@ -76,4 +76,11 @@ int vt_xml_template_console_log(struct vt_xml *x, const char *name, const struct
 int vt_xml_clone_disks(struct vt_xml *x, const char *template_name, const char *clone,
                        const struct vt_dirs *dirs, vt_error_t *err);
 
+/* The template gets a <genid/> and the identity channel (RUN/T.identity);
+ * a clone's channel is RUN/CLONE.identity. */
+int vt_xml_template_identity(struct vt_xml *x, const char *name, const struct vt_dirs *dirs,
+                             vt_error_t *err);
+int vt_xml_clone_identity(struct vt_xml *x, const char *clone, const struct vt_dirs *dirs,
+                          vt_error_t *err);
+
 #endif

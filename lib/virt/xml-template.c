@@ -99,6 +99,7 @@ static int vt_xml_make_template_rest(struct vt_xml *x, const char *name, const s
         return -1;
     if (vt_xml_set_text(name_node, name, err) < 0 ||
         vt_xml_template_console_log(x, name, dirs, err) < 0 ||
+        vt_xml_template_identity(x, name, dirs, err) < 0 ||
         vt_xml_add_no_balloon(x, &plan->balloon_removed, err) < 0 ||
         vt_xml_set_metadata(x, VT_ROLE_TEMPLATE, name, err) < 0)
         return -1;

@@ -56,6 +56,10 @@ static void test_template_kernel(void **state)
     vt_test_assert_contains(out, "size=268435456,");
     vt_test_assert_contains(out, "migration.store-global-state=off");
     vt_test_assert_contains(out, "role=\"template\" name=\"tmpl\"");
+    /* The devices every clone's identity needs (docs/design.md). */
+    vt_test_assert_contains(out, "<genid/>");
+    vt_test_assert_contains(out, "<source mode=\"bind\" path=\"/run/virt-template/tmpl.identity\"/>");
+    vt_test_assert_contains(out, "<target type=\"virtio\" name=\"org.virt-template.identity.0\"/>");
     free(out);
 }
 
@@ -126,6 +130,8 @@ static void test_clone_disks(void **state)
     vt_test_assert_lacks(out, "base-v");
     vt_test_assert_contains(out, "<source file=\"/var/lib/libvirt/images/debian-12.iso\"/>");
     vt_test_assert_contains(out, ">/var/lib/virt-template/.disks/deb/clones/deb-1-nvram.fd</nvram>");
+    vt_test_assert_contains(out, "path=\"/run/virt-template/deb-1.identity\"");
+    vt_test_assert_lacks(out, "deb.identity");
     vt_xml_template_plan_clear(&plan);
     free(out);
     free(live);
