@@ -13,12 +13,35 @@ struct vt_clone_args {
     bool print_xml;
 };
 
+/* --forward GUEST or HOST:GUEST (TCP ports). */
+static int vt_clone_parse_forward(struct vt_cli *cli, const char *value,
+                                  struct vt_clone_request *req, vt_error_t *err)
+{
+    unsigned host = 0, guest = 0;
+    const char *colon = strchr(value, ':');
+    char host_text[16] = "";
+    if (req->nforwards == VT_FORWARDS_MAX)
+        return vt_cli_usage(cli, err, "clone: at most %d --forward", VT_FORWARDS_MAX);
+    if (colon) {
+        snprintf(host_text, sizeof(host_text), "%.*s", (int)(colon - value), value);
+        if (vt_cli_uint(cli, "--forward", host_text, &host, err) < 0)
+            return -1;
+    }
+    if (vt_cli_uint(cli, "--forward", colon ? colon + 1 : value, &guest, err) < 0)
+        return -1;
+    if (host > 65535 || guest > 65535)
+        return vt_cli_usage(cli, err, "invalid value '%s' for --forward: ports go to 65535", value);
+    req->forwards[req->nforwards++] = (struct vt_forward){.host = host, .guest = guest};
+    return 0;
+}
+
 static int vt_clone_parse(struct vt_cli *cli, int argc, char **argv, struct vt_clone_args *a,
                           vt_error_t *err)
 {
     static const struct option opts[] = {
         {"count", required_argument, NULL, 'n'}, {"prefix", required_argument, NULL, 'p'},
         {"start", no_argument, NULL, 's'},       {"print-xml", no_argument, NULL, 'x'},
+        {"data", required_argument, NULL, 'd'},  {"forward", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -30,6 +53,11 @@ static int vt_clone_parse(struct vt_cli *cli, int argc, char **argv, struct vt_c
         case 'p': a->req.prefix = optarg; break;
         case 's': a->req.start = true; break;
         case 'x': a->print_xml = true; break;
+        case 'd': a->req.data_file = optarg; break;
+        case 'f':
+            if (vt_clone_parse_forward(cli, optarg, &a->req, err) < 0)
+                return -1;
+            break;
         case 'h': return vt_cli_help(cli) + 1;
         case ':': return vt_cli_usage(cli, err, "option '%s' needs a value", argv[optind - 1]);
         default: return vt_cli_usage(cli, err, "unknown option '%s'", argv[optind - 1]);
@@ -43,6 +71,8 @@ static int vt_clone_parse(struct vt_cli *cli, int argc, char **argv, struct vt_c
         return vt_cli_usage(cli, err, "clone: give clone NAMEs or --count, not both or neither");
     if (a->req.prefix && !a->req.count)
         return vt_cli_usage(cli, err, "clone: --prefix needs --count");
+    if (a->print_xml && (a->req.data_file || a->req.nforwards))
+        return vt_cli_usage(cli, err, "clone: --print-xml defines nothing, so it takes no --data or --forward");
     if (a->print_xml && a->req.start)
         return vt_cli_usage(cli, err, "clone: --print-xml defines nothing, so it cannot --start");
     a->req.names = named ? argv + optind : NULL;

@@ -18,7 +18,8 @@ static const struct vt_command vt_commands[] = {
      "        [--memory-dir DIR] [--wait-console REGEX] [--wait-agent] [--timeout SEC]"},
     {"save", vt_cmd_save, "save TEMPLATE [--wait-console REGEX] [--wait-agent] [--timeout SEC]"},
     {"clone", vt_cmd_clone,
-     "clone TEMPLATE (NAME... | --count N [--prefix P]) [--start] [--print-xml]"},
+     "clone TEMPLATE (NAME... | --count N [--prefix P]) [--start] [--print-xml]\n"
+     "        [--data FILE] [--forward [HOST:]GUEST]..."},
     {"list", vt_cmd_list, "list [--json]"},
     {"info", vt_cmd_info, "info TEMPLATE [--json]"},
     {"delete", vt_cmd_delete, "delete TEMPLATE [--force]"},

@@ -1,8 +1,12 @@
 #include "clone-config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +15,7 @@
 
 #include "cleanup.h"
 #include "fileio.h"
+#include "store.h"
 
 #define VT_CLONE_CONFIG_MAX (128 * 1024)
 
@@ -157,4 +162,59 @@ char *vt_base64(const unsigned char *data, size_t len)
     base64_encode_raw(out, len, data);
     out[BASE64_ENCODE_RAW_LENGTH(len)] = '\0';
     return out;
+}
+
+/* Marks the ports of every clone config (STATE/T/clones/CLONE.json) of
+ * template `name`. */
+static void vt_clone_config_mark(const struct vt_dirs *dirs, const char *name, bool *used)
+{
+    vt_autoerror vt_error_t ignored = NULL;
+    vt_autofree char *dir = vt_path_template(dirs, VT_PATH_STORE_DIR, name, &ignored);
+    vt_autofree char *clones = NULL;
+    if (dir == NULL || asprintf(&clones, "%s/clones", dir) < 0)
+        return;
+    DIR *d = opendir(clones);
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+        size_t len = strlen(e->d_name);
+        if (len <= 5 || strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        vt_autofree char *clone = strndup(e->d_name, len - 5);
+        struct vt_clone_config c;
+        vt_autoerror vt_error_t skip = NULL;
+        if (clone == NULL || vt_clone_config_load(dirs, name, clone, &c, &skip) < 0)
+            continue;
+        for (size_t i = 0; i < c.nforwards; i++)
+            used[c.forwards[i].host] = true;
+        vt_clone_config_clear(&c);
+    }
+    if (d)
+        closedir(d);
+}
+
+int vt_clone_config_used_ports(const struct vt_dirs *dirs, bool *used, vt_error_t *err)
+{
+    vt_autostrv char **names = NULL;
+    if (vt_store_list(dirs, &names, err) < 0)
+        return -1;
+    for (char **n = names; *n; n++)
+        vt_clone_config_mark(dirs, *n, used);
+    return 0;
+}
+
+static bool vt_clone_config_port_free(unsigned port)
+{
+    vt_autoclose int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    return fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+}
+
+unsigned vt_clone_config_pick_port(bool *used, unsigned first, unsigned last)
+{
+    for (unsigned port = first; port <= last && port < 65536; port++)
+        if (!used[port] && vt_clone_config_port_free(port)) {
+            used[port] = true;
+            return port;
+        }
+    return 0;
 }

@@ -4,6 +4,7 @@
 #ifndef VT_CLONE_CONFIG_H
 #define VT_CLONE_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -35,6 +36,14 @@ int vt_clone_config_save(const struct vt_dirs *dirs, const char *template_name, 
                          const struct vt_clone_config *c, vt_error_t *err);
 int vt_clone_config_remove(const struct vt_dirs *dirs, const char *template_name,
                            const char *clone, vt_error_t *err);
+
+/* Marks in used[] (65536 entries) every host port a clone of any template
+ * forwards. */
+int vt_clone_config_used_ports(const struct vt_dirs *dirs, bool *used, vt_error_t *err);
+
+/* A host port for a new forward: in [first, last], not in used[], and free
+ * on 127.0.0.1 now; marked used. 0 when there is none. */
+unsigned vt_clone_config_pick_port(bool *used, unsigned first, unsigned last);
 
 /* Base64 of len bytes at data (for --data), NUL-terminated. */
 char *vt_base64(const unsigned char *data, size_t len);

@@ -63,6 +63,19 @@ static int vt_store_empty_dir(const char *dir, vt_error_t *err)
     return rc;
 }
 
+int vt_store_clone_configs_remove(const struct vt_dirs *dirs, const char *name, vt_error_t *err)
+{
+    vt_autofree char *dir = vt_path_template(dirs, VT_PATH_STORE_DIR, name, err);
+    vt_autofree char *clones = NULL;
+    if (dir == NULL)
+        return -1;
+    if (asprintf(&clones, "%s/clones", dir) < 0) {
+        clones = NULL;
+        return vt_error_nomem(err);
+    }
+    return vt_store_empty_dir(clones, err);
+}
+
 int vt_store_disk_dir_remove(const struct vt_dirs *dirs, const char *name, vt_error_t *err)
 {
     vt_autofree char *dir = vt_path_template(dirs, VT_PATH_DISK_DIR, name, err);

@@ -240,7 +240,8 @@ int vt_store_remove(const struct vt_dirs *dirs, const char *name, vt_error_t *er
     struct vt_dirs tdirs = *dirs;
     if (vt_store_load(dirs, name, &meta, &unreadable) == 0)
         vt_store_template_dirs(dirs, &meta, &tdirs);
-    if (vt_store_remove_files(&tdirs, name, err) < 0)
+    if (vt_store_clone_configs_remove(dirs, name, err) < 0 ||
+        vt_store_remove_files(&tdirs, name, err) < 0)
         return -1;
     return vt_store_disk_dir_remove(dirs, name, err);
 }

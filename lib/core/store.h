@@ -49,6 +49,9 @@ int vt_store_check_reachable(const char *dir, const struct vt_meta *meta, vt_err
 /* store-disks.c. DISK/, DISK/T and DISK/T/clones, root's (0711). */
 int vt_store_disk_dirs_create(const struct vt_dirs *dirs, const char *name, vt_error_t *err);
 
+/* Removes STATE/T/clones, the clones' configs (clone-config.h). */
+int vt_store_clone_configs_remove(const struct vt_dirs *dirs, const char *name, vt_error_t *err);
+
 /* Removes DISK/T with every file in it and in DISK/T/clones. */
 int vt_store_disk_dir_remove(const struct vt_dirs *dirs, const char *name, vt_error_t *err);
 

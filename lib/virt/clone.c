@@ -109,9 +109,50 @@ static void vt_clone_rollback(virConnectPtr conn, const struct vt_dirs *dirs,
         vt_autoerror vt_error_t rm_err = NULL;
         if (vt_virt_domain_remove(conn, made[i], &rm_err) < 0)
             vt_error_prefix(err, "clone '%s' is left defined (%s)", made[i], rm_err->msg);
-        else if (vt_store_clone_files_remove(dirs, meta, made[i], &rm_err) < 0)
+        else if (vt_store_clone_files_remove(dirs, meta, made[i], &rm_err) < 0 ||
+                 vt_clone_config_remove(dirs, meta->name, made[i], &rm_err) < 0)
             vt_error_prefix(err, "the files of clone '%s' are left (%s)", made[i], rm_err->msg);
     }
+}
+
+/* --data is read once, for every clone; a host port given with --forward
+ * can only be one clone's. */
+static int vt_clone_check_extras(const struct vt_clone_request *req, char **names, char **data,
+                                 vt_error_t *err)
+{
+    for (size_t i = 0; i < req->nforwards; i++)
+        if (req->forwards[i].host && vt_strv_len(names) > 1)
+            return vt_error_set(err, 0,
+                                "--forward %u:%u names one host port: it is for one clone only",
+                                req->forwards[i].host, req->forwards[i].guest);
+    if (req->data_file == NULL)
+        return 0;
+    vt_autofree char *raw = NULL;
+    size_t len = 0;
+    if (vt_file_read(req->data_file, VT_CLONE_DATA_MAX, &raw, &len, err) < 0)
+        return -1;
+    if ((*data = vt_base64((const unsigned char *)raw, len)) == NULL)
+        return vt_error_nomem(err);
+    return 0;
+}
+
+/* Clone `name`'s port forwards and data, saved where the hook reads them. */
+static int vt_clone_save_config(const struct vt_dirs *dirs, const struct vt_meta *meta,
+                                const char *name, const struct vt_clone_request *req,
+                                const char *data, bool *used_ports, vt_error_t *err)
+{
+    struct vt_clone_config c = {.nforwards = req->nforwards, .data = (char *)data};
+    if (req->nforwards == 0 && data == NULL)
+        return 0;
+    for (size_t i = 0; i < req->nforwards; i++) {
+        c.forwards[i] = req->forwards[i];
+        if (c.forwards[i].host == 0 &&
+            (c.forwards[i].host = vt_clone_config_pick_port(used_ports, VT_FORWARD_PORT_FIRST,
+                                                            VT_FORWARD_PORT_LAST)) == 0)
+            return vt_error_set(err, 0, "no free host port in %d-%d for a forward",
+                                VT_FORWARD_PORT_FIRST, VT_FORWARD_PORT_LAST);
+    }
+    return vt_clone_config_save(dirs, meta->name, name, &c, err);
 }
 
 static int vt_clone_make_one(virConnectPtr conn, const struct vt_dirs *dirs,
@@ -181,12 +222,21 @@ int vt_clone_create(virConnectPtr conn, const struct vt_dirs *dirs,
     /* The lock makes name picking and definition atomic against other
      * clone and delete runs. */
     vt_autoclose int lock = vt_store_lock(dirs, err);
+    vt_autofree char *data = NULL;
+    vt_autofree bool *used_ports = calloc(65536, sizeof(bool));
+    if (used_ports == NULL)
+        return vt_error_nomem(err);
     if (lock < 0 || vt_clone_load(dirs, req->template_name, &meta, &live, err) < 0 ||
         vt_clone_check_qemu(conn, &meta, err) < 0 ||
-        vt_clone_names(conn, dirs, req, &names, err) < 0)
+        vt_clone_names(conn, dirs, req, &names, err) < 0 ||
+        vt_clone_check_extras(req, names, &data, err) < 0 ||
+        vt_clone_config_used_ports(dirs, used_ports, err) < 0)
         return -1;
     for (size_t i = 0; names[i]; i++) {
-        if (vt_clone_make_one(conn, dirs, &meta, live, names[i], req->start, err) < 0) {
+        if (vt_clone_save_config(dirs, &meta, names[i], req, data, used_ports, err) < 0 ||
+            vt_clone_make_one(conn, dirs, &meta, live, names[i], req->start, err) < 0) {
+            vt_autoerror vt_error_t ignored = NULL;
+            vt_clone_config_remove(dirs, meta.name, names[i], &ignored);
             char *failed = names[i];
             names[i] = NULL;
             vt_clone_rollback(conn, dirs, &meta, names, err);

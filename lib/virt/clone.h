@@ -7,6 +7,7 @@
 #include <libvirt/libvirt.h>
 
 #include "error.h"
+#include "clone-config.h"
 #include "paths.h"
 
 struct vt_clone_request {
@@ -16,7 +17,14 @@ struct vt_clone_request {
                          * NULL means "TEMPLATE-" */
     unsigned count;
     bool start;
+    const char *data_file; /* --data: handed to each clone's guest kit, or NULL */
+    size_t nforwards;      /* --forward [HOST:]GUEST */
+    struct vt_forward forwards[VT_FORWARDS_MAX]; /* host 0: a free port per clone */
 };
+
+/* The host ports clone forwards go to when not given: */
+#define VT_FORWARD_PORT_FIRST 40000
+#define VT_FORWARD_PORT_LAST 49999
 
 /* The XML of each clone vt_clone_create would define for `req`, with the
  * same names (checked or picked as it does), NULL-terminated. Defines

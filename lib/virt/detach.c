@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "clone-config.h"
 #include "disk.h"
 #include "fileio.h"
 #include "meta.h"
@@ -135,5 +136,6 @@ int vt_clone_detach(virConnectPtr conn, const struct vt_dirs *dirs, const char *
     vt_detach_files_keep(&made);
     vt_autoerror vt_error_t ignored = NULL;
     vt_store_clone_files_remove(dirs, &meta, clone, &ignored);
+    vt_clone_config_remove(dirs, meta.name, clone, &ignored);
     return 0;
 }
