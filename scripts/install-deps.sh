@@ -5,7 +5,7 @@ packages=(
 	build-essential autoconf automake libtool pkg-config
 	libvirt-dev libxml2-dev libjson-c-dev nettle-dev libcmocka-dev bats shellcheck
 	qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
-	busybox-static cpio rsync tini apparmor gnuplot-nox jq socat debootstrap iproute2 ovmf virtinst
+	busybox-static cpio rsync tini apparmor gnuplot-nox jq socat debootstrap iproute2 ovmf virtinst dnsmasq-base
 	clang-14 libclang-rt-14-dev llvm-14
 )
 missing=()

@@ -25,7 +25,7 @@ PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
 	libvirt-dev libxml2-dev libjson-c-dev nettle-dev libcmocka-dev bats
 	qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
-	busybox-static cpio rsync tini jq socat procps util-linux iproute2 ovmf virtinst
+	busybox-static cpio rsync tini jq socat procps util-linux iproute2 ovmf virtinst dnsmasq-base
 )
 # Changing the list rebuilds the tree.
 STAMP_TEXT="trixie ${PACKAGES[*]}"
