@@ -9,6 +9,7 @@ setup_file() {
 	export T=idt
 	# The template's clock two minutes behind before the save: every clone
 	# resumes two minutes (and then some) late unless the kit steps it.
+	# shellcheck disable=SC2154 # run.sh exports VT_GUEST_* (build-guest.sh --print-paths)
 	virt-template -q create "$T" --kernel "$VT_GUEST_kernel" --initrd "$VT_GUEST_initrd" \
 		--virt-type "$VT_VIRT_TYPE" --memory 256 --wait-console "$VT_READY" --timeout 120
 	guest_command "$T" "clock-back 120"
