@@ -29,7 +29,8 @@ make -s check || status=$?
 destdir=$(mktemp -d)
 make -s install DESTDIR="$destdir" >/dev/null
 for f in usr/bin/virt-template etc/libvirt/hooks/qemu.d/virt-template \
-	usr/share/virt-template/kernel-initrd.xml; do
+	usr/share/virt-template/kernel-initrd.xml usr/share/virt-template/guest/virt-template-guest \
+	usr/share/virt-template/guest/virt-template-guest.service; do
 	[ -f "$destdir/$f" ] || { echo "make install: $f is missing" >&2; status=1; }
 done
 rm -rf "$destdir"

@@ -13,18 +13,20 @@
 #
 # The cache holds distro-vmlinuz, distro-initrd.img (mode 0644 in a 0755
 # directory: QEMU runs as libvirt-qemu and must read them), distro.qcow2
-# (0444) and distro.stamp, the checksum of this script they were built by: a
-# changed script rebuilds them (~1 min from the archive; the log is
-# .distro-debootstrap.log). Boot an overlay or a copy of distro.qcow2, never
-# the file itself: libvirt gives a backing file to the QEMU user and leaves it
+# (0444) and distro.stamp, the checksum of this script and of the guest kit
+# they were built by: a changed script or kit rebuilds them (~1 min from the
+# archive; the log is .distro-debootstrap.log). Boot an overlay or a copy of
+# distro.qcow2, never the file itself: libvirt gives a backing file to the QEMU user and leaves it
 # so, and only mode 0444 then keeps QEMU from opening it for writing.
 #
 # The guest: root on /dev/vda (ext4, 2 GiB sparse), a getty on ttyS0, root
 # without a password, no network, qemu-guest-agent started by udev when the
 # virtio port org.qemu.guest_agent.0 appears (guest-exec allowed: Debian's
 # agent blocks no command), systemd-logind (with dbus) for the ACPI power
-# button, timers that would run jobs during tests masked. The initrd holds
-# only what mounts a virtio-blk ext4 root (MODULES=list).
+# button, timers that would run jobs during tests masked, and the guest kit
+# (guest/virt-template-guest in /usr/local/sbin, its unit enabled: it waits
+# for the port org.virt-template.identity.0 and reports on the console). The
+# initrd holds only what mounts a virtio-blk ext4 root (MODULES=list).
 #
 # Build it on the host: the image does not depend on the stack that boots it,
 # and the Debian 13 tree (tests/stacks/trixie.sh) sees the host's cache, bind-
@@ -33,6 +35,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
+KIT=$HERE/../../guest/virt-template-guest
+KIT_UNIT=$HERE/../../guest/virt-template-guest.service
 CACHE=${VT_CACHE_DIR:-/var/cache/virt-template-test}
 DISK=$CACHE/distro.qcow2
 KERNEL=$CACHE/distro-vmlinuz
@@ -42,8 +46,9 @@ SUITE=bookworm
 HOSTNAME_=vt-distro
 IMAGE_SIZE=2G
 # systemd-sysv..e2fsprogs: what the tests need; dbus: systemd-logind needs
-# it, and logind is what powers off on the ACPI button (virsh shutdown).
-INCLUDE=systemd-sysv,udev,dbus,qemu-guest-agent,linux-image-amd64,initramfs-tools,e2fsprogs
+# it, and logind is what powers off on the ACPI button (virsh shutdown);
+# iproute2: the guest kit sets a NIC's MAC with ip.
+INCLUDE=systemd-sysv,udev,dbus,qemu-guest-agent,linux-image-amd64,initramfs-tools,e2fsprogs,iproute2
 # Units that wait at boot or run jobs later (TCG is slow: a test guest must
 # be idle). Masking a unit that is not installed is harmless.
 MASK=(
@@ -66,7 +71,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-stamp_text() { sha256sum <"$SELF" | cut -d' ' -f1; }
+stamp_text() { cat "$SELF" "$KIT" "$KIT_UNIT" | sha256sum | cut -d' ' -f1; }
 
 is_fresh() {
 	[ -s "$DISK" ] && [ -s "$KERNEL" ] && [ -s "$INITRD" ] && [ -f "$STAMP" ] &&
@@ -147,6 +152,10 @@ configure_system() {
 	in_root "$root" passwd -q -d root
 	in_root "$root" systemctl -q enable serial-getty@ttyS0.service
 	in_root "$root" systemctl -q mask "${MASK[@]}"
+	# The guest kit, as its unit's comment says to install it.
+	install -m 0755 "$KIT" "$root/usr/local/sbin/virt-template-guest"
+	install -m 0644 "$KIT_UNIT" "$root/etc/systemd/system/virt-template-guest.service"
+	in_root "$root" systemctl -q enable virt-template-guest.service
 	# Nothing the guest or the tests read; a smaller image copies faster.
 	rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/cache/apt/*.bin \
 		"$root"/var/lib/apt/lists/* "$root"/usr/share/doc/* "$root"/usr/share/man/* \

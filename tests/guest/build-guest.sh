@@ -11,12 +11,14 @@
 # The cache holds vmlinuz and initrd.img (mode 0644 in a 0755 directory: QEMU
 # runs as libvirt-qemu and must read them), plus the downloaded kernel .deb.
 # The kernel is fetched once; the initramfs is rebuilt whenever tests/guest/init,
-# this script or busybox is newer than it.
+# the guest kit, the udhcpc script, this script or busybox is newer than it.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
 INIT="$HERE/init"
+KIT="$HERE/../../guest/virt-template-guest"
+UDHCPC_SCRIPT="$HERE/udhcpc.script"
 BUSYBOX=/bin/busybox
 CACHE=${VT_CACHE_DIR:-/var/cache/virt-template-test}
 META_PKG=linux-image-cloud-amd64
@@ -83,7 +85,7 @@ fetch_kernel() {
 initrd_is_stale() {
 	local f img=$CACHE/initrd.img
 	[ -s "$img" ] || return 0
-	for f in "$INIT" "$SELF" "$BUSYBOX"; do
+	for f in "$INIT" "$KIT" "$UDHCPC_SCRIPT" "$SELF" "$BUSYBOX"; do
 		[ "$f" -nt "$img" ] && return 0
 	done
 	return 1
@@ -118,8 +120,8 @@ add_modules() {
 	done
 }
 
-# The initramfs: busybox with one symlink per applet, /init, the virtio
-# modules, and the mount points.
+# The initramfs: busybox with one symlink per applet, /init, the guest kit,
+# udhcpc's script, the virtio modules, and the mount points.
 build_initrd() {
 	initrd_is_stale || return 0
 	[ -x "$BUSYBOX" ] || die "$BUSYBOX missing (apt-get install busybox-static)"
@@ -134,6 +136,8 @@ build_initrd() {
 		[ -e "$root/bin/$a" ] || ln -s busybox "$root/bin/$a"
 	done
 	install -m 0755 "$INIT" "$root/init"
+	install -m 0755 "$KIT" "$root/bin/virt-template-guest"
+	install -D -m 0755 "$UDHCPC_SCRIPT" "$root/etc/udhcpc/default.script"
 	add_modules "$root"
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o --format=newc -R 0:0 --quiet) |
 		gzip -9 -n >"$tmp/initrd.img"
