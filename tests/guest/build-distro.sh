@@ -16,8 +16,9 @@
 # (0444) and distro.stamp, the checksum of this script and of the guest kit
 # they were built by: a changed script or kit rebuilds them (~1 min from the
 # archive; the log is .distro-debootstrap.log). Boot an overlay or a copy of
-# distro.qcow2, never the file itself: libvirt gives a backing file to the QEMU user and leaves it
-# so, and only mode 0444 then keeps QEMU from opening it for writing.
+# distro.qcow2, never the file itself: libvirt gives a backing file to the
+# QEMU user and leaves it so, and only mode 0444 then keeps QEMU from opening
+# it for writing.
 #
 # The guest: root on /dev/vda (ext4, 2 GiB sparse), a getty on ttyS0, root
 # without a password, no network, qemu-guest-agent started by udev when the
