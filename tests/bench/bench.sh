@@ -62,7 +62,8 @@
 #   memory    total PSS of 1..10 running clones (each to its agent) against
 #             1..10 restored copies (each the plain domain on its own
 #             overlay booted to its agent, 2 at a time, saved and restored
-#             from its own file); the clones are destroyed first
+#             from its own file), read 10 s after the last one's agent
+#             answered; the clones are destroyed first
 # Times are wall clock around whole virsh/virt-template commands, from bash's
 # EPOCHREALTIME (the same clock as date +%s%N, without forking date). Console
 # markers are polled every 20 ms (100 ms while a 1g guest fills its RAM).
@@ -102,6 +103,11 @@ DISTRO_ONLY=0
 DISTRO_COUNTS=(1 5 10)
 DISTRO_BOOT_PAR=2
 DISTRO_HOOK_CALLS=20
+# Seconds the distro guests run before their PSS is read: under TCG a
+# guest's QEMU translates code for its first seconds (a clone: 37 MiB
+# anonymous when its agent first answers, 108 MiB 2 s later, 114 MiB from
+# 5 s on), and the last guest started must be as far along as the first.
+DISTRO_SETTLE_S=10
 # Why --smoke skips it: one Debian boot to its agent takes ~21 s under TCG
 # here, and the part needs four (the template, a cold boot, two copies).
 DISTRO_SMOKE_SKIP="skipped in --smoke: at its smallest (1 repetition, 2 guests) it takes ~4 min under TCG (four Debian boots to the agent, ~21 s each, the saves and restores), past the smoke's 2 minutes; --smoke --distro-only runs it alone"
@@ -127,7 +133,7 @@ parse_args() {
 		shift
 	done
 	if [ "$SMOKE" = 1 ]; then
-		REPS=1 SIZES=(100m) MEM_COUNTS=(1 3) STORM_N=4 DISTRO_COUNTS=(1 2) DISTRO_HOOK_CALLS=5
+		REPS=1 SIZES=(100m) MEM_COUNTS=(1 3) STORM_N=4 DISTRO_COUNTS=(1 2) DISTRO_HOOK_CALLS=5 DISTRO_SETTLE_S=2
 		[ "$DISTRO_ONLY" = 1 ] || DISTRO=0
 	fi
 }
@@ -1001,7 +1007,7 @@ phase_distro_memory_clones() {
 		wait_agent "$c" 120 0.05
 		running+=("$c")
 		if [ "$i" = "${DISTRO_COUNTS[k]}" ]; then
-			sleep 2 # every guest has run a little, as a user's would
+			sleep "$DISTRO_SETTLE_S"
 			rec distro "clones_total_pss_kib_n$i" "$(pss_total "${running[@]}")"
 			k=$((k + 1))
 		fi
@@ -1064,7 +1070,7 @@ phase_distro_memory_restored() {
 		wait_agent "$d" 120 0.05
 		running+=("$d")
 		if [ "$i" = "${DISTRO_COUNTS[k]}" ]; then
-			sleep 2
+			sleep "$DISTRO_SETTLE_S"
 			rec distro "restored_total_pss_kib_n$i" "$(pss_total "${running[@]}")"
 			k=$((k + 1))
 		fi
@@ -1174,6 +1180,7 @@ make_json() {
 		--argjson par "$(printf '%s\n' "${STORM_PAR[@]}" | jq -s .)" --argjson storm_n "$STORM_N" \
 		--argjson pss_after "$PSS_AFTER_S" \
 		--argjson dcounts "$(printf '%s\n' "${DISTRO_COUNTS[@]}" | jq -s .)" --argjson hook_calls "$DISTRO_HOOK_CALLS" \
+		--argjson settle "$DISTRO_SETTLE_S" \
 		--argjson profile "{$(for s in 100m 1g; do
 			printf '"%s": {"clone_start": %s, "create_paused": %s}' "$s" \
 				"$(profile_json "clone-start-$s")" "$(profile_json "create-paused-$s")"
@@ -1204,7 +1211,7 @@ make_json() {
 		{
 			meta: ($meta + {reps: $reps, smoke: ($smoke == 1), memory_counts: $counts,
 				storm_starts: $storm_n, storm_parallelism: $par, pss_after_start_s: $pss_after,
-				distro_memory_counts: $dcounts, distro_hook_calls: $hook_calls,
+				distro_memory_counts: $dcounts, distro_hook_calls: $hook_calls, distro_settle_s: $settle,
 				sizes: {"100m": {memory_mib: 256, fill_mb: 100}, "1g": {memory_mib: 1400, fill_mb: 1000}}}),
 			figures: $f,
 			profile_ms: $profile,
@@ -1421,7 +1428,7 @@ distro_md() {
 	d2 "hook prepare, run by hand on the shut-off clone (µs, medians of $DISTRO_HOOK_CALLS)" hook_prepare_disk_us hook_prepare_ram_us
 	echo "| the clone's overlay, copied at every fresh start (KiB) | $(med distro overlay_bytes "$kib") | |"
 	echo
-	echo "| distro guests | clones: total PSS (MiB) | restored copies: total PSS (MiB) |"
+	echo "| distro guests, $(q .meta.distro_settle_s) s after the last agent answered | clones: total PSS (MiB) | restored copies: total PSS (MiB) |"
 	echo "|---|---|---|"
 	for c in "${DISTRO_COUNTS[@]}"; do d2 "$c" "clones_total_pss_kib_n$c" "restored_total_pss_kib_n$c" "$kib"; done
 	echo "| clones + the whole template RAM file ($(med distro template_file_kib "$kib") MiB), at $n |" \
