@@ -1,18 +1,24 @@
 #!/bin/bash
 # The virt-template benchmark: virt-template's templates and clones side by
 # side with what a libvirt user does instead, measured in one run against the
-# private libvirtd of tests/harness/isolated.sh and the bundled test guest.
+# private libvirtd of tests/harness/isolated.sh, the bundled test guest and
+# a real distribution (the Debian 12 guest of tests/guest/build-distro.sh).
 #
-# Usage: bench.sh [--smoke] [--reps N] [--out DIR] [--report]
-#   --smoke    1 repetition, the 100m size only, small counts (~2 minutes)
+# Usage: bench.sh [--smoke] [--reps N] [--out DIR] [--distro-only] [--report]
+#   --smoke    1 repetition, the 100m size only, small counts (~2 minutes);
+#              the distro part is skipped (alone, at its smallest, ~4 min)
 #   --reps N   repetitions of every timed figure (default 5)
 #   --out DIR  where results.json, results.md and plot.png go (default bench-out)
+#   --distro-only  only the distro part (~5 min at --reps 3; no plot); with
+#              --smoke, at its smallest counts (1 repetition, 2 guests)
 #   --report   only rebuild them from DIR's raw.tsv (give the run's options)
 # Run as root (exit 77 otherwise); `make bench` runs it with the build's paths.
 #
 # Environment (make sets them; the defaults are those of a default build):
 #   VT_SRCDIR VT_BUILDDIR  source and build trees (default: this checkout)
-#   VT_STATEDIR VT_MEMDIR VT_RUNDIR VT_CONSOLE_LOGDIR  the configured dirs
+#   VT_STATEDIR VT_MEMDIR VT_DISKDIR VT_RUNDIR VT_CONSOLE_LOGDIR  the
+#              configured dirs
+#   VT_CACHE_DIR  where build-distro.sh keeps the Debian 12 guest
 #   VT_BENCH_LOG_FILTERS  libvirtd log filters while measuring (default 3:*)
 #   VT_BENCH_REAPER=0  don't run the private libvirtd under `tini -s` (below)
 #
@@ -41,6 +47,23 @@
 #   memdir    (100m) template boot (create -> VT-READY), virt-template save
 #             and a clone start with the memory file on disk (the default)
 #             against create --memory-dir on a tmpfs under /dev/shm
+# and for the Debian 12 guest ("distro": systemd and qemu-guest-agent on a
+# qcow2 overlay of the cached image, 1 GiB, in the domain virt-install writes
+# for it, tests/guest/distro-domain.sh), templated with create --from
+# --wait-agent:
+#   speedup   virsh start of the plain domain on a fresh overlay (cold boot)
+#             and of a clone: -> running, -> the guest agent answers
+#             (guest-ping through virsh qemu-agent-command, polled)
+#   floor     virsh create --paused of the plain domain, transient, on a
+#             throwaway overlay, right before each clone start
+#   overlay   virt-template clone of one clone, and the hook's prepare (the
+#             overlay reset of every fresh start) run by hand on a shut-off
+#             clone, disk clone against a RAM-only clone of the bundled guest
+#   memory    total PSS of 1..10 running clones (each to its agent) against
+#             1..10 restored copies (each the plain domain on its own
+#             overlay booted to its agent, 2 at a time, saved and restored
+#             from its own file), read 10 s after the last one's agent
+#             answered; the clones are destroyed first
 # Times are wall clock around whole virsh/virt-template commands, from bash's
 # EPOCHREALTIME (the same clock as date +%s%N, without forking date). Console
 # markers are polled every 20 ms (100 ms while a 1g guest fills its RAM).
@@ -53,9 +76,10 @@ SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
 : "${VT_BUILDDIR:=$VT_SRCDIR}"
 : "${VT_STATEDIR:=/var/lib/virt-template}"
 : "${VT_MEMDIR:=$VT_STATEDIR/.memory}"
+: "${VT_DISKDIR:=$VT_STATEDIR/.disks}"
 : "${VT_RUNDIR:=/run/virt-template}"
 : "${VT_CONSOLE_LOGDIR:=/var/log/libvirt/qemu}"
-export VT_SRCDIR VT_BUILDDIR VT_STATEDIR VT_MEMDIR VT_RUNDIR VT_CONSOLE_LOGDIR
+export VT_SRCDIR VT_BUILDDIR VT_STATEDIR VT_MEMDIR VT_DISKDIR VT_RUNDIR VT_CONSOLE_LOGDIR
 
 SMOKE=0
 REPS=5
@@ -71,8 +95,24 @@ MEM_COUNTS=(1 5 10 20) # clone / restored-copy counts on the memory curve
 STORM_N=50
 STORM_PAR=(2 4)
 PREFIX=vtb # every domain of the benchmark starts with this
+# The distro part: run it at all, or only it; its memory curve; how many
+# plain guests boot at once for the restored copies (one per core: TCG); how
+# many hook prepares of each kind a repetition times.
+DISTRO=1
+DISTRO_ONLY=0
+DISTRO_COUNTS=(1 5 10)
+DISTRO_BOOT_PAR=2
+DISTRO_HOOK_CALLS=20
+# Seconds the distro guests run before their PSS is read: under TCG a
+# guest's QEMU translates code for its first seconds (a clone: 37 MiB
+# anonymous when its agent first answers, 108 MiB 2 s later, 114 MiB from
+# 5 s on), and the last guest started must be as far along as the first.
+DISTRO_SETTLE_S=10
+# Why --smoke skips it: one Debian boot to its agent takes ~21 s under TCG
+# here, and the part needs four (the template, a cold boot, two copies).
+DISTRO_SMOKE_SKIP="skipped in --smoke: at its smallest (1 repetition, 2 guests) it takes ~4 min under TCG (four Debian boots to the agent, ~21 s each, the saves and restores), past the smoke's 2 minutes; --smoke --distro-only runs it alone"
 
-usage() { sed -n '6,10s/^# \{0,1\}//p' "$SELF"; }
+usage() { sed -n '7,14s/^# \{0,1\}//p' "$SELF"; }
 say() { echo "bench: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 
@@ -84,6 +124,7 @@ parse_args() {
 			REPS=$2; shift ;;
 		--out) [ $# -ge 2 ] || { usage >&2; exit 2; }
 			OUT=$2; shift ;;
+		--distro-only) DISTRO_ONLY=1 ;;
 		--inside) INSIDE=1 ;;
 		--report) REPORT_ONLY=1 ;;
 		-h | --help) usage; exit 0 ;;
@@ -92,7 +133,8 @@ parse_args() {
 		shift
 	done
 	if [ "$SMOKE" = 1 ]; then
-		REPS=1 SIZES=(100m) MEM_COUNTS=(1 3) STORM_N=4
+		REPS=1 SIZES=(100m) MEM_COUNTS=(1 3) STORM_N=4 DISTRO_COUNTS=(1 2) DISTRO_HOOK_CALLS=5 DISTRO_SETTLE_S=2
+		[ "$DISTRO_ONLY" = 1 ] || DISTRO=0
 	fi
 }
 
@@ -121,12 +163,17 @@ meta() { printf '%s\t%s\n' "$1" "$2" >>"$OUT/meta.tsv"; }
 
 # --- outside the isolated libvirtd -------------------------------------------
 
-# gnuplot draws the plot, jq builds the JSON; install them the way the
-# project's other scripts install packages (Debian, root).
+# gnuplot draws the plot, jq builds the JSON, the distro part needs
+# virt-install (tests/guest/distro-domain.sh) and qemu-img; install them the
+# way the project's other scripts install packages (Debian, root).
 ensure_tools() {
 	local missing=()
 	command -v jq >/dev/null || missing+=(jq)
 	command -v gnuplot >/dev/null || missing+=(gnuplot-nox)
+	if [ "$DISTRO" = 1 ]; then
+		command -v virt-install >/dev/null || missing+=(virtinst)
+		command -v qemu-img >/dev/null || missing+=(qemu-utils)
+	fi
 	[ ${#missing[@]} = 0 ] && return 0
 	say "installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
@@ -168,6 +215,11 @@ outside() {
 	rm -f "$OUT"/raw.tsv "$OUT"/meta.tsv "$OUT"/results.json "$OUT"/results.md "$OUT"/plot.png
 	"$VT_SRCDIR/tests/guest/build-guest.sh"
 	eval "$("$VT_SRCDIR/tests/guest/build-guest.sh" --print-paths | sed 's/^/export VT_GUEST_/')"
+	if [ "$DISTRO" = 1 ]; then
+		# Built here: isolated.sh's network namespace reaches no mirror.
+		"$VT_SRCDIR/tests/guest/build-distro.sh"
+		eval "$("$VT_SRCDIR/tests/guest/build-distro.sh" --print-paths | sed 's/^/export VT_DISTRO_/')"
+	fi
 	VT_VIRT_TYPE=$("$VT_SRCDIR/tests/guest/probe-accel.sh")
 	export VT_VIRT_TYPE
 	export VIRT_TEMPLATE_DATADIR="$VT_SRCDIR/xml-templates"
@@ -178,6 +230,11 @@ outside() {
 
 	local start=$SECONDS args=(--reps "$REPS" --out "$OUT")
 	[ "$SMOKE" = 0 ] || args+=(--smoke)
+	[ "$DISTRO_ONLY" = 0 ] || args+=(--distro-only)
+	if [ "$DISTRO" = 0 ]; then
+		say "distro part $DISTRO_SMOKE_SKIP"
+		meta distro_skipped "$DISTRO_SMOKE_SKIP"
+	fi
 	meta started "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	meta source_commit "$(git -C "$VT_SRCDIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 	meta host "$(nproc) cores, $(awk '/^MemTotal:/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
@@ -246,14 +303,41 @@ expect_running() {
 smaps_kib() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$(<"/run/libvirt/qemu/$1.pid")/smaps_rollup"; }
 pss_kib() { smaps_kib "$1" Pss; }
 
+# tcg_kib DOMAIN: Rss (KiB) of its QEMU's anonymous rwx mappings: the code
+# TCG translated, private to each QEMU whatever it runs (KVM has none).
+tcg_kib() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { tcg = ($2 == "rwxp" && NF == 5) } tcg && $1 == "Rss:" { s += $2 }
+		END { print s + 0 }' "/proc/$(<"/run/libvirt/qemu/$1.pid")/smaps"
+}
+
+# libvirt re-probes QEMU (seconds under TCG and load) inside a start or a
+# define when its cached capabilities went stale, e.g. when /dev/kvm changed
+# group or mode: another libvirt stack's harness on the same machine may do
+# that (tests/stacks/trixie.sh's tree has its own gid for kvm). The cache
+# file is rewritten then: note_reprobes PHASE says whether PHASE saw one,
+# whose figures may then hold such an outlier.
+CAPS_STAMP=
+note_reprobes() {
+	local now
+	now=$(stat -c %y /var/cache/libvirt/qemu/capabilities/*.xml 2>/dev/null | sort | tail -n 1)
+	if [ -n "$CAPS_STAMP" ] && [ "$now" != "$CAPS_STAMP" ]; then
+		say "warning: libvirt re-probed QEMU during $1 (stale capabilities; /dev/kvm is $(stat -c '%U:%g %a' /dev/kvm 2>/dev/null || echo absent)): its figures may hold an outlier"
+		meta "caps_reprobed_$1" "$(stat -c '%U:%g %a' /dev/kvm 2>/dev/null || echo absent)"
+	fi
+	CAPS_STAMP=$now
+}
+
 # Between phases: nothing of ours may be left, and memory must come back.
 assert_clean() {
+	note_reprobes "$1"
 	local left
 	left=$(virsh list --all --name | sed '/^$/d')
 	[ -z "$left" ] || die "after $1, domains are left: $(echo "$left" | tr '\n' ' ')"
-	# The default memory directory is inside the store, as .memory.
-	[ -z "$(find "$VT_STATEDIR" "$VT_MEMDIR" -mindepth 1 -maxdepth 1 ! -name .lock ! -name .memory 2>/dev/null)" ] ||
-		die "after $1, templates are left in $VT_STATEDIR or $VT_MEMDIR"
+	# The default memory and disk directories are inside the store, as
+	# .memory and .disks.
+	[ -z "$(find "$VT_STATEDIR" "$VT_MEMDIR" "$VT_DISKDIR" -mindepth 1 -maxdepth 1 \
+		! -name .lock ! -name .memory ! -name .disks 2>/dev/null)" ] ||
+		die "after $1, templates are left in $VT_STATEDIR, $VT_MEMDIR or $VT_DISKDIR"
 	meta "mem_available_kib_after_$1" "$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)"
 }
 
@@ -741,6 +825,293 @@ phase_memdir() {
 	assert_clean memdir
 }
 
+# --- inside: a real distribution (the Debian 12 guest, "distro") ---------------
+
+# The user's VM, never started: the domain virt-install writes for the
+# cached image, on an overlay of it, in a directory of our own under
+# /var/lib/libvirt/images (private to isolated.sh; virt-install makes it a
+# storage pool, as for any user). One template of it for the whole part: its
+# boot is the slow part under TCG. Every other distro domain is this one
+# renamed, on an overlay of its own in the same directory.
+DISTRO_DIR=/var/lib/libvirt/images/$PREFIX-distro
+DISTRO_VM=$PREFIX-dvm
+DISTRO_T=$PREFIX-dt
+
+# VT_DISTRO_disk comes from build-distro.sh (eval in outside).
+# shellcheck disable=SC2154
+# distro_overlay FILE: a fresh qcow2 overlay of the cached image.
+distro_overlay() {
+	rm -f "$1"
+	qemu-img create -q -f qcow2 -F qcow2 -b "$VT_DISTRO_disk" "$1"
+}
+
+# distro_xml NAME: the user's domain as NAME (without its UUID: libvirt makes
+# one) in $WORK/NAME.xml, on a fresh overlay DISTRO_DIR/NAME.qcow2.
+distro_xml() {
+	local d=$1 disk=$DISTRO_DIR/$1.qcow2
+	distro_overlay "$disk"
+	sed -e "s|<name>$DISTRO_VM</name>|<name>$d</name>|" -e '/<uuid>/d' \
+		-e "s|file=\"$DISTRO_DIR/$DISTRO_VM.qcow2\"|file=\"$disk\"|" "$WORK/$DISTRO_VM.xml" >"$WORK/$d.xml"
+	grep -q "file=\"$disk\"" "$WORK/$d.xml" || die "the distro domain's disk is not $DISTRO_DIR/$DISTRO_VM.qcow2"
+}
+
+# agent_ping DOMAIN: one guest-ping through libvirt, as a user's tools ask.
+agent_ping() { virsh -q qemu-agent-command "$1" --timeout 5 '{"execute":"guest-ping"}' >/dev/null 2>&1; }
+
+# wait_agent DOMAIN TIMEOUT_S INTERVAL_S: ping until the guest agent
+# answers; sets WAIT_US to when the answering call returned.
+wait_agent() {
+	local deadline=$((SECONDS + $2))
+	until agent_ping "$1"; do
+		[ "$SECONDS" -lt "$deadline" ] || die "the guest agent of $1 did not answer in $2 s"
+		sleep "$3"
+	done
+	WAIT_US=${EPOCHREALTIME/./}
+}
+
+# distro_start_timed DOMAIN INTERVAL_S: virsh start -> running (START_MS),
+# -> its guest agent answers (AGENT_MS, polled every INTERVAL_S).
+AGENT_MS=0
+distro_start_timed() {
+	START_US=${EPOCHREALTIME/./}
+	virsh -q start "$1" >/dev/null
+	START_MS=$(((${EPOCHREALTIME/./} - START_US) / 1000))
+	wait_agent "$1" 900 "$2"
+	AGENT_MS=$(((WAIT_US - START_US) / 1000))
+	expect_running "$1"
+}
+
+# The median of the integers on stdin (the lower middle of an even count).
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# The user's VM and its template (virt-template create --from --wait-agent:
+# the disk copied, the template booted to its agent and saved), timed whole.
+distro_setup() {
+	local ms
+	say "[distro] the user's VM (virt-install), virt-template create --from --wait-agent"
+	rm -rf "$DISTRO_DIR"
+	mkdir -p "$DISTRO_DIR"
+	chmod 0755 "$DISTRO_DIR"
+	distro_overlay "$DISTRO_DIR/$DISTRO_VM.qcow2"
+	"$VT_SRCDIR/tests/guest/distro-domain.sh" "$DISTRO_VM" "$DISTRO_DIR/$DISTRO_VM.qcow2" >"$WORK/$DISTRO_VM.xml"
+	virsh -q define "$WORK/$DISTRO_VM.xml" >/dev/null
+	timed ms virt-template -q create "$DISTRO_T" --from "$DISTRO_VM" --wait-agent --timeout 900
+	rec distro template_create_ms "$ms"
+	rec distro template_state_bytes "$(info_field "$DISTRO_T" state_bytes)"
+}
+
+# The floor for the distro domain: virsh create --paused of the plain
+# domain, transient, on a throwaway overlay (made before the clock starts).
+distro_floor() {
+	local d=$PREFIX-dfloor-$1 ms
+	distro_xml "$d"
+	timed ms virsh -q create --paused "$WORK/$d.xml" >/dev/null
+	[ "$(domain_state "$d")" = paused ] || die "$d is not paused"
+	rec distro floor_create_paused_ms "$ms"
+	virsh -q destroy "$d" >/dev/null
+	rm -f "$DISTRO_DIR/$d.qcow2"
+}
+
+# One clone start of distro clone $1 (shut off) and one create --paused of
+# the plain distro domain, profiled.
+profile_distro_starts() {
+	local p=$PREFIX-dprof
+	command -v virt-admin >/dev/null || return 0
+	profile_start distro-clone-start "$1" virsh -q start "$1"
+	distro_xml "$p"
+	profile_start distro-create-paused "$p" virsh -q create --paused "$WORK/$p.xml"
+	rm -f "$DISTRO_DIR/$p.qcow2"
+}
+
+# Per repetition: a cold boot of the plain (persistent) domain on a fresh
+# overlay, virsh start -> running, -> agent; then the floor and a clone
+# start, -> running, -> agent; then one more ping of the clone's answering
+# agent: what a poll itself costs.
+phase_distro_start() {
+	local c=$PREFIX-dc cold=$PREFIX-dcold r ms
+	say "[distro] cold boot against a clone start (-> running, -> agent answers), floor"
+	distro_xml "$cold"
+	virsh -q define "$WORK/$cold.xml" >/dev/null
+	virt-template -q clone "$DISTRO_T" "$c" >/dev/null
+	for ((r = 1; r <= REPS; r++)); do
+		[ "$r" = 1 ] || distro_overlay "$DISTRO_DIR/$cold.qcow2"
+		distro_start_timed "$cold" 0.2
+		rec distro cold_start_running_ms "$START_MS"
+		rec distro cold_agent_ms "$AGENT_MS"
+		virsh -q destroy "$cold" >/dev/null
+		distro_floor "$r"
+		distro_start_timed "$c" 0.02
+		rec distro clone_start_running_ms "$START_MS"
+		rec distro clone_agent_ms "$AGENT_MS"
+		timed ms virsh -q qemu-agent-command "$c" --timeout 5 '{"execute":"guest-ping"}' >/dev/null
+		rec distro agent_ping_ms "$ms"
+		virsh -q destroy "$c" >/dev/null
+	done
+	profile_distro_starts "$c"
+	virsh -q undefine "$cold" >/dev/null
+	rm -f "$DISTRO_DIR/$cold.qcow2"
+	note_reprobes distro-start
+}
+
+# What a clone's disk costs: virt-template clone of one clone of the distro
+# template against one of a RAM-only template of the bundled guest (100m),
+# and the hook's prepare, which resets a disk clone's overlay (a copy of
+# the pristine one, fsynced) before every fresh start. prepare is run by
+# hand, as libvirt runs it (CLONE prepare begin -, the clone's XML on
+# stdin), on shut-off clones: safe, it only resets their files as their
+# next start would. DISTRO_HOOK_CALLS of each kind, alternating; a
+# repetition records their medians.
+phase_distro_overlay() {
+	local rt=$PREFIX-dram r i k t ms t0 kinds
+	say "[distro] overlay cost: virt-template clone and the hook's prepare, disk clone against RAM-only"
+	boot_template "$rt" 100m
+	virt-template -q save "$rt"
+	for ((r = 1; r <= REPS; r++)); do
+		if ((r % 2)); then kinds=(disk ram); else kinds=(ram disk); fi
+		for k in "${kinds[@]}"; do
+			if [ "$k" = disk ]; then t=$DISTRO_T; else t=$rt; fi
+			timed ms virt-template -q clone "$t" "$PREFIX-dc$k$r" >/dev/null
+			rec distro "clone_cmd_${k}_ms" "$ms"
+		done
+	done
+	for k in disk ram; do virsh dumpxml "$PREFIX-dc${k}1" >"$WORK/hook-$k.xml"; done
+	for ((r = 1; r <= REPS; r++)); do
+		: >"$WORK/hook-disk.us"
+		: >"$WORK/hook-ram.us"
+		for ((i = 1; i <= DISTRO_HOOK_CALLS; i++)); do
+			for k in disk ram; do
+				t0=${EPOCHREALTIME/./}
+				"$VT_BUILDDIR/virt-template-hook" "$PREFIX-dc${k}1" prepare begin - <"$WORK/hook-$k.xml"
+				echo $((${EPOCHREALTIME/./} - t0)) >>"$WORK/hook-$k.us"
+			done
+		done
+		for k in disk ram; do rec distro "hook_prepare_${k}_us" "$(median <"$WORK/hook-$k.us")"; done
+	done
+	rec distro overlay_bytes "$(stat -c %s "$(virsh domblklist "$PREFIX-dcdisk1" --details | awk '$2 == "disk" { print $4; exit }')")"
+	# The prepares by hand left the clone as its next start expects.
+	distro_start_timed "$PREFIX-dcdisk1" 0.02
+	virsh -q destroy "$PREFIX-dcdisk1" >/dev/null
+	virt-template -q delete --force "$rt"
+	note_reprobes distro-overlay
+}
+
+# Memory of N distro clones, each started and waited for until its agent
+# answers, measured at each count on the curve; destroyed at the end.
+phase_distro_memory_clones() {
+	local n=${DISTRO_COUNTS[-1]} i c running=() k=0
+	say "[distro] memory: $n clones, each to its agent"
+	virt-template -q clone "$DISTRO_T" --count "$n" --prefix "$PREFIX-dm" >/dev/null
+	for ((i = 1; i <= n; i++)); do
+		c=$PREFIX-dm$i
+		virsh -q start "$c" >/dev/null
+		wait_agent "$c" 120 0.05
+		running+=("$c")
+		if [ "$i" = "${DISTRO_COUNTS[k]}" ]; then
+			sleep "$DISTRO_SETTLE_S"
+			rec distro "clones_total_pss_kib_n$i" "$(pss_total "${running[@]}")"
+			k=$((k + 1))
+		fi
+	done
+	for c in "${running[@]}"; do
+		rec distro clone_pss_kib_each "$(pss_kib "$c")"
+		rec distro clone_anon_kib_each "$(smaps_kib "$c" Anonymous)"
+		rec distro clone_tcg_kib_each "$(tcg_kib "$c")"
+	done
+	rec distro template_file_kib "$(($(stat -c '%b * %B' "$(info_field "$DISTRO_T" memory_path)") / 1024))"
+	destroy_all
+	note_reprobes distro-memory-clones
+}
+
+# distro_save_when_up DOMAIN...: virsh save each booting domain to
+# $WORK/DOMAIN.save as soon as its agent answers (pinged in turn), the
+# point at which create --wait-agent saves the template.
+distro_save_when_up() {
+	local pending=("$@") left d ms deadline=$((SECONDS + 900))
+	while [ ${#pending[@]} -gt 0 ]; do
+		left=()
+		for d in "${pending[@]}"; do
+			if agent_ping "$d"; then
+				timed ms virsh -q save "$d" "$WORK/$d.save" >/dev/null
+				rec distro libvirt_save_ms "$ms"
+				rec distro libvirt_save_bytes "$(stat -c %s "$WORK/$d.save")"
+			else
+				left+=("$d")
+			fi
+		done
+		pending=("${left[@]}")
+		[ ${#pending[@]} = 0 ] || [ "$SECONDS" -lt "$deadline" ] ||
+			die "the guest agent of ${pending[*]} did not answer in 900 s"
+		[ ${#pending[@]} = 0 ] || sleep 0.2
+	done
+}
+
+# Memory of N restored copies of the plain distro domain: each on its own
+# overlay, booted to its agent (DISTRO_BOOT_PAR at a time: TCG, one core
+# each), saved to its own image; then each restored, waited for until its
+# agent answers, measured at each count on the curve.
+phase_distro_memory_restored() {
+	local n=${DISTRO_COUNTS[-1]} i j d ms k=0 batch running=()
+	say "[distro] memory: $n restored copies (booted to the agent $DISTRO_BOOT_PAR at a time, saved, restored)"
+	for ((i = 1; i <= n; i += DISTRO_BOOT_PAR)); do
+		batch=()
+		for ((j = i; j < i + DISTRO_BOOT_PAR && j <= n; j++)); do
+			d=$PREFIX-dr$j
+			distro_xml "$d"
+			virsh -q create "$WORK/$d.xml" >/dev/null
+			batch+=("$d")
+		done
+		distro_save_when_up "${batch[@]}"
+	done
+	for ((i = 1; i <= n; i++)); do
+		d=$PREFIX-dr$i
+		timed ms virsh -q restore "$WORK/$d.save" >/dev/null
+		expect_running "$d"
+		rec distro libvirt_restore_ms "$ms"
+		wait_agent "$d" 120 0.05
+		running+=("$d")
+		if [ "$i" = "${DISTRO_COUNTS[k]}" ]; then
+			sleep "$DISTRO_SETTLE_S"
+			rec distro "restored_total_pss_kib_n$i" "$(pss_total "${running[@]}")"
+			k=$((k + 1))
+		fi
+	done
+	for d in "${running[@]}"; do
+		rec distro restored_pss_kib_each "$(pss_kib "$d")"
+		rec distro restored_anon_kib_each "$(smaps_kib "$d" Anonymous)"
+		rec distro restored_tcg_kib_each "$(tcg_kib "$d")"
+	done
+	destroy_all
+	rm -f "$WORK/$PREFIX"-dr*.save "$DISTRO_DIR/$PREFIX"-dr*.qcow2
+	note_reprobes distro-memory-restored
+}
+
+# The user's VM and its directory go, and the pool virt-install made of it.
+distro_teardown() {
+	local p
+	virsh -q undefine "$DISTRO_VM" >/dev/null
+	for p in $(virsh pool-list --all --name); do
+		virsh pool-dumpxml "$p" | grep -q "<path>$DISTRO_DIR</path>" || continue
+		virsh -q pool-destroy "$p" >/dev/null 2>&1 || true
+		virsh -q pool-undefine "$p" >/dev/null
+	done
+	rm -rf "$DISTRO_DIR"
+	assert_clean distro
+}
+
+# The clones are measured and destroyed, and the template deleted, before
+# the copies boot: 20 systemd guests under TCG on 2 cores would be heavy.
+phase_distro() {
+	: "${VT_DISTRO_disk:?}" # exported by outside()
+	meta distro_guest "Debian 12, systemd + qemu-guest-agent, 1 GiB, 1 vCPU, qcow2 overlay (virt-install's domain)"
+	distro_setup
+	phase_distro_start
+	phase_distro_overlay
+	phase_distro_memory_clones
+	virt-template -q delete --force "$DISTRO_T"
+	phase_distro_memory_restored
+	distro_teardown
+}
+
 inside() {
 	: "${VT_GUEST_kernel:?} ${VT_GUEST_initrd:?}" # exported by outside()
 	WORK=$VT_ISOLATED_SCRATCH/bench # save images and XML: removed with the scratch
@@ -749,17 +1120,21 @@ inside() {
 	meta qemu "$(virsh version | sed -n 's/^Running hypervisor: //p')"
 	meta virt_type "$VT_VIRT_TYPE"
 	meta ksm_run "$(cat /sys/kernel/mm/ksm/run 2>/dev/null || echo n/a)"
+	note_reprobes start
 	local size
-	for size in "${SIZES[@]}"; do
-		phase_cold_save_restore "$size"
-		phase_template_clone "$size"
-	done
-	phase_memory_clones
-	phase_memory_restored
-	phase_storm
-	phase_managedsave
-	phase_cold_cache
-	phase_memdir
+	if [ "$DISTRO_ONLY" = 0 ]; then
+		for size in "${SIZES[@]}"; do
+			phase_cold_save_restore "$size"
+			phase_template_clone "$size"
+		done
+		phase_memory_clones
+		phase_memory_restored
+		phase_storm
+		phase_managedsave
+		phase_cold_cache
+		phase_memdir
+	fi
+	[ "$DISTRO" = 0 ] || phase_distro
 }
 
 # --- report: results.json, results.md, plot.png --------------------------------
@@ -804,17 +1179,22 @@ make_json() {
 		--argjson counts "$(printf '%s\n' "${MEM_COUNTS[@]}" | jq -s .)" \
 		--argjson par "$(printf '%s\n' "${STORM_PAR[@]}" | jq -s .)" --argjson storm_n "$STORM_N" \
 		--argjson pss_after "$PSS_AFTER_S" \
+		--argjson dcounts "$(printf '%s\n' "${DISTRO_COUNTS[@]}" | jq -s .)" --argjson hook_calls "$DISTRO_HOOK_CALLS" \
+		--argjson settle "$DISTRO_SETTLE_S" \
 		--argjson profile "{$(for s in 100m 1g; do
 			printf '"%s": {"clone_start": %s, "create_paused": %s}' "$s" \
 				"$(profile_json "clone-start-$s")" "$(profile_json "create-paused-$s")"
 			printf ,
 		done
-		printf '"managedsave_start": {"clone": %s, "plain": %s}' \
-			"$(profile_json managedsave-start-clone)" "$(profile_json managedsave-start-plain)")}" '
+		printf '"managedsave_start": {"clone": %s, "plain": %s}, "distro": {"clone_start": %s, "create_paused": %s}' \
+			"$(profile_json managedsave-start-clone)" "$(profile_json managedsave-start-plain)" \
+			"$(profile_json distro-clone-start)" "$(profile_json distro-create-paused)")}" '
 		def median: sort | if length == 0 then null
 			elif length % 2 == 1 then .[(length - 1) / 2]
 			else (.[length / 2 - 1] + .[length / 2]) / 2 end;
 		def ratio($a; $b): if $a == null or $b == null or $b == 0 then null else $a / $b end;
+		def minus($a; $b): if $a == null or $b == null then null else $a - $b end;
+		def us_to_ms: if . == null then null else . / 1000 end;
 		def target($v; $op; $t; $what):
 			{value: $v, target: "\($op) \($t)", what: $what,
 			 met: (if $v == null then null elif $op == "<=" then $v <= $t else $v >= $t end)};
@@ -824,15 +1204,18 @@ make_json() {
 		| map({key: .[0].s, value: (group_by(.k)
 			| map({key: .[0].k, value: {raw: map(.v), median: (map(.v) | median)}}) | from_entries)})
 		| from_entries as $f
-		| ($counts[-1]) as $n
+		| ($counts[-1]) as $n | ($dcounts[-1]) as $dn
 		| def r100($a; $b): ratio($f["100m"][$a].median; $f["100m"][$b].median);
+		def dm($k): $f.distro[$k].median;
+		def rd($a; $b): ratio(dm($a); dm($b));
 		{
 			meta: ($meta + {reps: $reps, smoke: ($smoke == 1), memory_counts: $counts,
 				storm_starts: $storm_n, storm_parallelism: $par, pss_after_start_s: $pss_after,
+				distro_memory_counts: $dcounts, distro_hook_calls: $hook_calls, distro_settle_s: $settle,
 				sizes: {"100m": {memory_mib: 256, fill_mb: 100}, "1g": {memory_mib: 1400, fill_mb: 1000}}}),
 			figures: $f,
 			profile_ms: $profile,
-			ratios: {
+			ratios: ((if $f["100m"] == null then {} else {
 				P1: target(ratio($f["100m"].clone_start_running_ms.median; $f["100m"].floor_create_paused_ms.median);
 					"<="; 1.10; "clone start (-> running) / virsh create --paused, 100m"),
 				P1_1g: target(ratio($f["1g"].clone_start_running_ms.median; $f["1g"].floor_create_paused_ms.median);
@@ -867,7 +1250,30 @@ make_json() {
 					"<="; 1.10; "clone start (-> running), template memory on disk / on tmpfs, 100m"),
 				P9_boot: report(r100("memdir_disk_boot_ready_ms"; "memdir_tmpfs_boot_ready_ms");
 					"template boot (create -> VT-READY), memory on disk / on tmpfs, 100m")
-			}
+			} end) + (if $f.distro == null then {} else {
+				distro_speedup: report(rd("cold_agent_ms"; "clone_agent_ms");
+					"distro: cold boot / clone start, virsh start -> the guest agent answers"),
+				P10: target(rd("clone_start_running_ms"; "floor_create_paused_ms");
+					"<="; 1.15; "distro clone start (-> running) / virsh create --paused of the plain distro domain"),
+				P11: target(ratio(minus(dm("hook_prepare_disk_us"); dm("hook_prepare_ram_us")) | us_to_ms;
+						dm("clone_start_running_ms"));
+					"<="; 0.05; "overlay reset (hook prepare: disk clone less RAM-only clone) / distro clone start (-> running)"),
+				P11_prepare: target(ratio(dm("hook_prepare_disk_us") | us_to_ms; dm("clone_start_running_ms"));
+					"<="; 0.05; "whole hook prepare of the disk clone / distro clone start (extra, upper bound)"),
+				P11_clone: report(ratio(minus(dm("clone_cmd_disk_ms"); dm("clone_cmd_ram_ms"));
+						dm("clone_start_running_ms"));
+					"virt-template clone of one clone, distro less RAM-only / distro clone start"),
+				P12: target(rd("clones_total_pss_kib_n\($dn)"; "restored_total_pss_kib_n\($dn)");
+					"<="; 0.35; "total PSS of \($dn) distro clones / \($dn) restored copies"),
+				P12_with_file: target(ratio(if dm("clones_total_pss_kib_n\($dn)") == null or dm("template_file_kib") == null
+						then null else dm("clones_total_pss_kib_n\($dn)") + dm("template_file_kib") end;
+						dm("restored_total_pss_kib_n\($dn)"));
+					"<="; 0.35; "as P12, plus the whole template RAM file (extra, upper bound)"),
+				P12_without_tcg: report(ratio(
+						minus(dm("clones_total_pss_kib_n\($dn)"); if dm("clone_tcg_kib_each") == null then null else $dn * dm("clone_tcg_kib_each") end);
+						minus(dm("restored_total_pss_kib_n\($dn)"); if dm("restored_tcg_kib_each") == null then null else $dn * dm("restored_tcg_kib_each") end));
+					"as P12, less the code TCG translated in each QEMU (median x \($dn); KVM has none)")
+			} end))
 		}' "$OUT/raw.tsv" >"$OUT/results.json"
 }
 
@@ -948,56 +1354,121 @@ memdir_md() {
 	md2 "clone: virsh start → next VT-TICK (ms)" memdir_disk_clone_start_tick_ms memdir_tmpfs_clone_start_tick_ms
 }
 
+# The tables of the bundled guest (100m and 1g).
+main_md() {
+	local n=${MEM_COUNTS[-1]} c p s
+	echo "| measure (median) | 100m: 256 MiB, 100 MB filled | 1g: 1400 MiB, 1000 MB filled |"
+	echo "|---|---|---|"
+	row() { echo "| $1 | $(med 100m "$2" "${3:-1}") | $(med 1g "$2" "${3:-1}") |"; }
+	row "cold: virsh create → VT-READY (ms)" cold_ready_ms
+	row "virsh save (ms)" libvirt_save_ms
+	row "virsh save file (MiB)" libvirt_save_bytes 0.00000095367431640625
+	row "virsh restore → running (ms)" libvirt_restore_ms
+	row "virsh destroy of that guest (ms)" libvirt_destroy_ms
+	row "floor: virsh create --paused (ms)" floor_create_paused_ms
+	row "virt-template save, wall (ms)" template_save_wall_ms
+	row "virt-template save, save_ms from info (ms)" template_save_ms
+	row "template state file (KiB)" template_state_bytes 0.0009765625
+	row "clone: virsh start → running (ms)" clone_start_running_ms
+	row "clone: virsh start → next VT-TICK (ms)" clone_start_tick_ms
+	echo
+	echo "| guests (100m) | clones: total PSS (MiB) | restored copies: total PSS (MiB) |"
+	echo "|---|---|---|"
+	for c in "${MEM_COUNTS[@]}"; do
+		echo "| $c | $(med 100m "clones_total_pss_kib_n$c" 0.0009765625) | $(med 100m "restored_total_pss_kib_n$c" 0.0009765625) |"
+	done
+	echo "| clones + the whole template RAM file ($(med 100m template_file_kib 0.0009765625) MiB), at $n |" \
+		"$(jq -r --arg k "clones_total_pss_kib_n$n" '.figures["100m"] | if .[$k] and .template_file_kib then ((.[$k].median + .template_file_kib.median) / 102.4 | round / 10) else "-" end' "$OUT/results.json") | |"
+	echo "| per guest at $n (median) | $(med 100m clone_pss_kib_each 0.0009765625) | $(med 100m restored_pss_kib_each 0.0009765625) |"
+	echo
+	echo "| storm of $STORM_N (100m) | clones: virsh start (starts/s) | plain: virsh create --paused (starts/s) |"
+	echo "|---|---|---|"
+	for p in "${STORM_PAR[@]}"; do
+		echo "| parallelism $p | $(med 100m "storm_p${p}_clone_starts_per_s" 1 2) |" \
+			"$(med 100m "storm_p${p}_create_paused_per_s" 1 2) |"
+		echo "| parallelism $p: ms per start, first fifth → last fifth |" \
+			"$(med 100m "storm_p${p}_clone_first_fifth_ms" 1 0) → $(med 100m "storm_p${p}_clone_last_fifth_ms" 1 0) |" \
+			"$(med 100m "storm_p${p}_create_paused_first_fifth_ms" 1 0) → $(med 100m "storm_p${p}_create_paused_last_fifth_ms" 1 0) |"
+	done
+	echo "| CPU used by the $STORM_N started clones, idle guests (% of one core) |" \
+		"$(med 100m storm_p2_running_clones_cpu_pct) | 0 (paused) |"
+	managedsave_md
+	cache_md
+	memdir_md
+	for s in "${SIZES[@]}"; do profile_md "$s"; done
+	profile_pair_md "100m, virsh start after virsh managedsave" managedsave-start-clone clone \
+		managedsave-start-plain "plain persistent domain"
+}
+
+# d2 LABEL KEY_A KEY_B [FACTOR]: a row of two distro figures.
+d2() { echo "| $1 | $(med distro "$2" "${4:-1}") | $(med distro "$3" "${4:-1}") |"; }
+
+# The tables of the distro part.
+distro_md() {
+	local mib=0.00000095367431640625 kib=0.0009765625 n=${DISTRO_COUNTS[-1]} c
+	echo
+	echo "## Debian 12 (distro)"
+	echo
+	echo "$(q .meta.distro_guest); templated once with virt-template create --from --wait-agent" \
+		"($(med distro template_create_ms 0.001) s: the disk copied, the template booted to its agent and saved;" \
+		"state file $(med distro template_state_bytes "$kib") KiB). Cold boots on a fresh overlay each;" \
+		"agent: guest-ping through virsh qemu-agent-command, polled (200 ms apart while booting)."
+	echo
+	echo "| distro: virsh start (median) | clone | cold boot of the plain domain |"
+	echo "|---|---|---|"
+	d2 "→ running (ms)" clone_start_running_ms cold_start_running_ms
+	d2 "→ the guest agent answers (ms)" clone_agent_ms cold_agent_ms
+	echo "| speedup to the agent (cold / clone) | $(q '.ratios.distro_speedup.value | if type == "number" then (. * 10 | round / 10) else . end') × | |"
+	echo "| floor: virsh create --paused, transient, throwaway overlay (ms) | $(med distro floor_create_paused_ms) | |"
+	echo "| one guest-ping of an answering agent (ms) | $(med distro agent_ping_ms) | |"
+	echo
+	echo "| overlay cost | disk clone (distro) | RAM-only clone (100m bundled guest) |"
+	echo "|---|---|---|"
+	d2 "virt-template clone, one clone (ms)" clone_cmd_disk_ms clone_cmd_ram_ms
+	d2 "hook prepare, run by hand on the shut-off clone (µs, medians of $DISTRO_HOOK_CALLS)" hook_prepare_disk_us hook_prepare_ram_us
+	echo "| the clone's overlay, copied at every fresh start (KiB) | $(med distro overlay_bytes "$kib") | |"
+	echo
+	echo "| distro guests, $(q .meta.distro_settle_s) s after the last agent answered | clones: total PSS (MiB) | restored copies: total PSS (MiB) |"
+	echo "|---|---|---|"
+	for c in "${DISTRO_COUNTS[@]}"; do d2 "$c" "clones_total_pss_kib_n$c" "restored_total_pss_kib_n$c" "$kib"; done
+	echo "| clones + the whole template RAM file ($(med distro template_file_kib "$kib") MiB), at $n |" \
+		"$(jq -r --arg k "clones_total_pss_kib_n$n" '.figures.distro | if .[$k] and .template_file_kib then ((.[$k].median + .template_file_kib.median) / 102.4 | round / 10) else "-" end' "$OUT/results.json") | |"
+	d2 "per guest at $n (MiB)" clone_pss_kib_each restored_pss_kib_each "$kib"
+	d2 "of which anonymous, per guest (MiB)" clone_anon_kib_each restored_anon_kib_each "$kib"
+	d2 "of which TCG's translated code, per guest (MiB)" clone_tcg_kib_each restored_tcg_kib_each "$kib"
+	echo
+	echo "Each restored copy: virsh save $(med distro libvirt_save_ms) ms ($(med distro libvirt_save_bytes "$mib") MiB image)," \
+		"virsh restore → running $(med distro libvirt_restore_ms) ms (medians)."
+	profile_pair_md "distro" distro-clone-start "clone: virsh start" distro-create-paused "plain: virsh create --paused"
+}
+
+# has_figures SECTION: results.json has figures of SECTION (100m, distro).
+has_figures() { [ "$(jq --arg s "$1" '.figures | has($s)' "$OUT/results.json")" = true ]; }
+
 make_md() {
-	local n=${MEM_COUNTS[-1]} c p
+	local reprobed
 	{
 		echo "# virt-template benchmark"
 		echo
 		echo "$(q .meta.started), $(q .meta.host), $(q .meta.libvirt), $(q .meta.qemu); domain type '$(q .meta.virt_type)'," \
 			"1 vCPU; medians of $REPS repetition(s); run took $(q .meta.duration_s) s;" \
 			"load average $(q .meta.loadavg_start) at start, $(q .meta.loadavg_end) at end (shared machine)."
-		echo
-		echo "| measure (median) | 100m: 256 MiB, 100 MB filled | 1g: 1400 MiB, 1000 MB filled |"
-		echo "|---|---|---|"
-		row() { echo "| $1 | $(med 100m "$2" "${3:-1}") | $(med 1g "$2" "${3:-1}") |"; }
-		row "cold: virsh create → VT-READY (ms)" cold_ready_ms
-		row "virsh save (ms)" libvirt_save_ms
-		row "virsh save file (MiB)" libvirt_save_bytes 0.00000095367431640625
-		row "virsh restore → running (ms)" libvirt_restore_ms
-		row "virsh destroy of that guest (ms)" libvirt_destroy_ms
-		row "floor: virsh create --paused (ms)" floor_create_paused_ms
-		row "virt-template save, wall (ms)" template_save_wall_ms
-		row "virt-template save, save_ms from info (ms)" template_save_ms
-		row "template state file (KiB)" template_state_bytes 0.0009765625
-		row "clone: virsh start → running (ms)" clone_start_running_ms
-		row "clone: virsh start → next VT-TICK (ms)" clone_start_tick_ms
-		echo
-		echo "| guests (100m) | clones: total PSS (MiB) | restored copies: total PSS (MiB) |"
-		echo "|---|---|---|"
-		for c in "${MEM_COUNTS[@]}"; do
-			echo "| $c | $(med 100m "clones_total_pss_kib_n$c" 0.0009765625) | $(med 100m "restored_total_pss_kib_n$c" 0.0009765625) |"
-		done
-		echo "| clones + the whole template RAM file ($(med 100m template_file_kib 0.0009765625) MiB), at $n |" \
-			"$(jq -r --arg k "clones_total_pss_kib_n$n" '.figures["100m"] | if .[$k] and .template_file_kib then ((.[$k].median + .template_file_kib.median) / 102.4 | round / 10) else "-" end' "$OUT/results.json") | |"
-		echo "| per guest at $n (median) | $(med 100m clone_pss_kib_each 0.0009765625) | $(med 100m restored_pss_kib_each 0.0009765625) |"
-		echo
-		echo "| storm of $STORM_N (100m) | clones: virsh start (starts/s) | plain: virsh create --paused (starts/s) |"
-		echo "|---|---|---|"
-		for p in "${STORM_PAR[@]}"; do
-			echo "| parallelism $p | $(med 100m "storm_p${p}_clone_starts_per_s" 1 2) |" \
-				"$(med 100m "storm_p${p}_create_paused_per_s" 1 2) |"
-			echo "| parallelism $p: ms per start, first fifth → last fifth |" \
-				"$(med 100m "storm_p${p}_clone_first_fifth_ms" 1 0) → $(med 100m "storm_p${p}_clone_last_fifth_ms" 1 0) |" \
-				"$(med 100m "storm_p${p}_create_paused_first_fifth_ms" 1 0) → $(med 100m "storm_p${p}_create_paused_last_fifth_ms" 1 0) |"
-		done
-		echo "| CPU used by the $STORM_N started clones, idle guests (% of one core) |" \
-			"$(med 100m storm_p2_running_clones_cpu_pct) | 0 (paused) |"
-		managedsave_md
-		cache_md
-		memdir_md
-		for s in "${SIZES[@]}"; do profile_md "$s"; done
-		profile_pair_md "100m, virsh start after virsh managedsave" managedsave-start-clone clone \
-			managedsave-start-plain "plain persistent domain"
+		reprobed=$(jq -r '.meta | to_entries | map(select(.key | startswith("caps_reprobed_")) | "\(.key | ltrimstr("caps_reprobed_")) (/dev/kvm \(.value))") | join(", ")' "$OUT/results.json")
+		if [ -n "$reprobed" ]; then
+			echo
+			echo "libvirt re-probed QEMU's capabilities (its cache went stale, e.g. /dev/kvm changed group) during: $reprobed;" \
+				"a start or define there paid for the probe (seconds): an outlier in those figures."
+		fi
+		if has_figures 100m; then
+			echo
+			main_md
+		fi
+		if has_figures distro; then
+			distro_md
+		elif [ "$(q .meta.distro_skipped)" != - ]; then
+			echo
+			echo "Distro part (Debian 12): $(q .meta.distro_skipped)."
+		fi
 		echo
 		echo "| target | what | measured | target | met |"
 		echo "|---|---|---|---|---|"
@@ -1062,13 +1533,19 @@ make_plot() {
 }
 
 report() {
+	local plot=
 	make_json
 	make_md
-	make_plot
+	# The plot is of the bundled guest's figures (none with --distro-only).
+	rm -f "$OUT/plot.png"
+	if has_figures 100m; then
+		make_plot
+		plot=" $OUT/plot.png"
+	fi
 	echo
 	cat "$OUT/results.md"
 	echo
-	say "results: $OUT/results.json $OUT/results.md $OUT/plot.png"
+	say "results: $OUT/results.json $OUT/results.md$plot"
 }
 
 main() {
