@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "paths.h"
+#include "progress.h"
 
 struct vt_clone_request {
     const char *template_name;
@@ -16,6 +17,7 @@ struct vt_clone_request {
                          * NULL means "TEMPLATE-" */
     unsigned count;
     bool start;
+    struct vt_progress *progress; /* told which clone starts, or NULL */
 };
 
 /* The XML of each clone vt_clone_create would define for `req`, with the
