@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "paths.h"
+#include "progress.h"
 
 /* How every command prints JSON: indented, and paths without "\/". */
 #define VT_CLI_JSON_FLAGS                                                                          \
@@ -21,6 +22,7 @@ struct vt_cli {
     bool usage_error; /* main adds "Try 'virt-template --help'" */
     virConnectPtr conn;
     const struct vt_dirs *dirs;
+    int progress_width; /* the progress line on stderr now, 0: none */
 };
 
 struct vt_command {
@@ -36,6 +38,7 @@ int vt_cmd_list(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
 int vt_cmd_info(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
 int vt_cmd_delete(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
 int vt_cmd_stats(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
+int vt_cmd_check(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
 int vt_cmd_detach(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
 
 /* Opens cli->conn on first use, refusing libvirt or QEMU below the
@@ -52,6 +55,12 @@ int vt_cli_usage(struct vt_cli *cli, vt_error_t *err, const char *fmt, ...)
 /* Progress chatter on stderr, silenced by --quiet. */
 void vt_cli_note(const struct vt_cli *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Progress of a wait (tool/progress.c): p reports to stderr when it is a
+ * terminal and -q was not given, else nowhere. _end clears the line, also
+ * after a failure, before anything else is printed. */
+void vt_cli_progress_begin(struct vt_cli *cli, struct vt_progress *p, int timeout_s);
+void vt_cli_progress_end(struct vt_cli *cli);
 
 /* Parses a positive integer option value. */
 int vt_cli_uint(struct vt_cli *cli, const char *opt, const char *value, unsigned *out,

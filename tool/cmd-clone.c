@@ -117,7 +117,12 @@ int vt_cmd_clone(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
     if (a.print_xml)
         return vt_clone_print(cli, &a.req, err);
     vt_autostrv char **made = NULL;
-    if (vt_clone_create(cli->conn, cli->dirs, &a.req, &made, err) < 0)
+    struct vt_progress progress;
+    vt_cli_progress_begin(cli, &progress, 0);
+    a.req.progress = &progress;
+    rc = vt_clone_create(cli->conn, cli->dirs, &a.req, &made, err);
+    vt_cli_progress_end(cli);
+    if (rc < 0)
         return -1;
     for (char **m = made; *m; m++)
         printf("%s\n", *m);

@@ -198,7 +198,12 @@ int vt_cmd_create(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
     vt_cli_note(cli, "Template '%s' started", a.name);
     if (a.save.wait_console == NULL && !a.save.wait_agent)
         return 0;
-    if (vt_template_save(cli->conn, cli->dirs, a.name, &a.save, err) < 0) {
+    struct vt_progress progress;
+    vt_cli_progress_begin(cli, &progress, a.save.timeout_s);
+    a.save.progress = &progress;
+    rc = vt_template_save(cli->conn, cli->dirs, a.name, &a.save, err);
+    vt_cli_progress_end(cli);
+    if (rc < 0) {
         /* One command, one outcome: a template that never got ready is gone. */
         vt_autoerror vt_error_t ignored = NULL;
         vt_template_delete(cli->conn, cli->dirs, a.name, true, &ignored);

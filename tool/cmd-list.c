@@ -36,6 +36,16 @@ static json_object *vt_info_json(const struct vt_template_info *info)
     json_object_object_add(o, "state_bytes",
                            json_object_new_int64(info->state_size < 0 ? 0 : info->state_size));
     json_object_object_add(o, "clones", json_object_new_int((int)info->clones));
+    json_object *clones = json_object_new_array();
+    for (unsigned i = 0; i < info->clones; i++) {
+        const struct vt_clone_status *c = &info->clone_status[i];
+        json_object *d = json_object_new_object();
+        json_object_object_add(d, "name", json_object_new_string(c->name));
+        json_object_object_add(d, "state", json_object_new_string(c->state));
+        json_object_object_add(d, "managed_save", json_object_new_boolean(c->managed_save));
+        json_object_array_add(clones, d);
+    }
+    json_object_object_add(o, "clone_domains", clones);
     json_object_object_add(o, "memory_path", json_object_new_string(info->memory_path));
     json_object_object_add(o, "memory_survives_reboot",
                            json_object_new_boolean(!info->memory_volatile));
@@ -53,6 +63,18 @@ static json_object *vt_info_json(const struct vt_template_info *info)
     json_object_object_add(o, "boot_ms", json_object_new_int64(info->meta.boot_ms));
     json_object_object_add(o, "save_ms", json_object_new_int64(info->meta.save_ms));
     return o;
+}
+
+/* One line per clone, under the template (list) or its "Clones:" line
+ * (info); a managed save matters: that clone's next start is not the
+ * template point. */
+static void vt_print_clones(const struct vt_template_info *info, int indent, int width)
+{
+    for (unsigned i = 0; i < info->clones; i++) {
+        const struct vt_clone_status *c = &info->clone_status[i];
+        printf("%*s%-*s %s%s\n", indent, "", width, c->name, c->state,
+               c->managed_save ? " (managed save: resumes its own state)" : "");
+    }
 }
 
 static void vt_info_print(const struct vt_template_info *info)
@@ -74,6 +96,7 @@ static void vt_info_print(const struct vt_template_info *info)
         printf("; base images and clones' overlays in %s\n", info->disk_dir);
     }
     printf("%-16s %u\n", "Clones:", info->clones);
+    vt_print_clones(info, 2, 14);
     if (info->meta.boot_ms >= 0)
         printf("%-16s %.2f s\n", "Boot to ready:", (double)info->meta.boot_ms / 1000);
     if (info->meta.save_ms >= 0)
@@ -112,6 +135,7 @@ static void vt_list_row(const struct vt_template_info *info)
                ? "-"
                : vt_cli_size((unsigned long long)info->state_size, state, sizeof(state)),
            info->clones);
+    vt_print_clones(info, 3, 22);
 }
 
 int vt_cmd_list(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)

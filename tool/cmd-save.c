@@ -27,8 +27,14 @@ int vt_cmd_save(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
     if (optind + 1 != argc)
         return vt_cli_usage(cli, err, "save: give exactly one TEMPLATE");
     save.timeout_s = (int)timeout;
-    if (vt_cli_connect(cli, err) < 0 ||
-        vt_template_save(cli->conn, cli->dirs, argv[optind], &save, err) < 0)
+    if (vt_cli_connect(cli, err) < 0)
+        return -1;
+    struct vt_progress progress;
+    vt_cli_progress_begin(cli, &progress, save.timeout_s);
+    save.progress = &progress;
+    int rc = vt_template_save(cli->conn, cli->dirs, argv[optind], &save, err);
+    vt_cli_progress_end(cli);
+    if (rc < 0)
         return -1;
     vt_cli_note(cli, "Template '%s' saved", argv[optind]);
     return 0;

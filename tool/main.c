@@ -25,6 +25,7 @@ static const struct vt_command vt_commands[] = {
     {"delete", vt_cmd_delete, "delete TEMPLATE [--force]"},
     {"detach", vt_cmd_detach, "detach CLONE [--disk-dir DIR]"},
     {"stats", vt_cmd_stats, "stats [TEMPLATE] [--json]"},
+    {"check", vt_cmd_check, "check [--json]"},
 };
 
 static void vt_usage(FILE *out)

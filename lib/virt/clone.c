@@ -232,7 +232,10 @@ int vt_clone_create(virConnectPtr conn, const struct vt_dirs *dirs,
         vt_clone_check_extras(req, names, &data, err) < 0 ||
         vt_clone_config_used_ports(dirs, used_ports, err) < 0)
         return -1;
+    size_t n = vt_strv_len(names);
     for (size_t i = 0; names[i]; i++) {
+        if (req->start)
+            vt_progress_step(req->progress, "starting clone '%s' (%zu of %zu)", names[i], i + 1, n);
         if (vt_clone_save_config(dirs, &meta, names[i], req, data, used_ports, err) < 0 ||
             vt_clone_make_one(conn, dirs, &meta, live, names[i], req->start, err) < 0) {
             vt_autoerror vt_error_t ignored = NULL;

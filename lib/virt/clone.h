@@ -9,6 +9,7 @@
 #include "error.h"
 #include "clone-config.h"
 #include "paths.h"
+#include "progress.h"
 
 struct vt_clone_request {
     const char *template_name;
@@ -20,6 +21,7 @@ struct vt_clone_request {
     const char *data_file; /* --data: handed to each clone's guest kit, or NULL */
     size_t nforwards;      /* --forward [HOST:]GUEST */
     struct vt_forward forwards[VT_FORWARDS_MAX]; /* host 0: a free port per clone */
+    struct vt_progress *progress; /* told which clone starts, or NULL */
 };
 
 /* The host ports clone forwards go to when not given: */

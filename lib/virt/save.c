@@ -25,9 +25,19 @@
 
 #define VT_SAVE_POLL_MS 5
 
-static bool vt_domain_alive(void *data)
+/* What the console wait asks twice a second: is the template still up?
+ * A good moment to say what we wait for, too. */
+struct vt_save_console {
+    virDomainPtr dom;
+    const char *pattern;
+    struct vt_progress *progress;
+};
+
+static bool vt_save_console_alive(void *data)
 {
-    return virDomainIsActive((virDomainPtr)data) == 1;
+    struct vt_save_console *c = data;
+    vt_progress_step(c->progress, "waiting for the console to match '%s'", c->pattern);
+    return virDomainIsActive(c->dom) == 1;
 }
 
 /* The running domain `name`, which must be our template of that name. */
@@ -61,8 +71,8 @@ static virDomainPtr vt_save_find_domain(virConnectPtr conn, const char *name, vt
     return vt_steal(dom);
 }
 
-static int vt_save_wait_ready(virDomainPtr dom, const char *pattern, int64_t deadline,
-                              vt_error_t *err)
+static int vt_save_wait_console(virDomainPtr dom, const char *pattern, int64_t deadline,
+                                struct vt_progress *progress, vt_error_t *err)
 {
     vt_autofree char *xml = virDomainGetXMLDesc(dom, 0);
     if (xml == NULL)
@@ -70,7 +80,8 @@ static int vt_save_wait_ready(virDomainPtr dom, const char *pattern, int64_t dea
     vt_autofree char *console = vt_xml_console_file(xml, err);
     if (console == NULL)
         return -1;
-    return vt_console_wait(console, pattern, deadline, vt_domain_alive, dom, err);
+    struct vt_save_console c = {.dom = dom, .pattern = pattern, .progress = progress};
+    return vt_console_wait(console, pattern, deadline, vt_save_console_alive, &c, err);
 }
 
 /* x-ignore-shared leaves shared RAM blocks out of the stream. Since QEMU 8.1
@@ -323,8 +334,9 @@ int vt_template_save(virConnectPtr conn, const struct vt_dirs *dirs, const char 
         return -1;
     int64_t boot_ms = meta.boot_ms;
     if (opts->wait_console || opts->wait_agent) {
-        if ((opts->wait_console && vt_save_wait_ready(dom, opts->wait_console, deadline, err) < 0) ||
-            (opts->wait_agent && vt_virt_agent_wait(dom, deadline, err) < 0))
+        if ((opts->wait_console &&
+             vt_save_wait_console(dom, opts->wait_console, deadline, opts->progress, err) < 0) ||
+            (opts->wait_agent && vt_virt_agent_wait(dom, deadline, opts->progress, err) < 0))
             return vt_error_prefix(err, "template '%s'", name);
         boot_ms = vt_wall_ms() - meta.created_ms;
     }
@@ -334,10 +346,17 @@ int vt_template_save(virConnectPtr conn, const struct vt_dirs *dirs, const char 
     if (lock < 0 || vt_save_load_booting(dirs, name, &meta, err) < 0)
         return -1;
     meta.boot_ms = boot_ms;
+    vt_progress_step(opts->progress, "saving the device state");
     if (vt_save_choose_mapping(conn, &meta, err) < 0 ||
         vt_save_freeze(dom, dirs, &meta, deadline, err) < 0)
         return -1;
-    if (vt_save_seal_memory(dirs, &meta, err) < 0 || vt_save_freeze_disks(dirs, &meta, err) < 0)
+    /* fsync of the guest RAM: seconds for a large template on disk. */
+    vt_progress_step(opts->progress, "writing the guest memory to disk");
+    if (vt_save_seal_memory(dirs, &meta, err) < 0)
+        return -1;
+    if (meta.ndisks > 0)
+        vt_progress_step(opts->progress, "sealing the disk images");
+    if (vt_save_freeze_disks(dirs, &meta, err) < 0)
         return -1;
     meta.state = VT_TEMPLATE_SAVED;
     meta.saved_ms = vt_wall_ms();

@@ -180,6 +180,7 @@ int vt_template_delete(virConnectPtr conn, const struct vt_dirs *dirs, const cha
 void vt_template_info_clear(struct vt_template_info *info)
 {
     vt_meta_clear(&info->meta);
+    vt_clone_status_free(info->clone_status, info->clones);
     free(info->memory_path);
     free(info->disk_dir);
     *info = (struct vt_template_info){0};
@@ -198,13 +199,12 @@ int vt_template_describe(virConnectPtr conn, const struct vt_dirs *dirs, const c
     *info = (struct vt_template_info){0};
     if (vt_store_load(dirs, name, &info->meta, err) < 0)
         return -1;
-    vt_autostrv char **clones = NULL;
-    if (vt_virt_list_clones(conn, name, &clones, err) < 0) {
+    size_t nclones = 0;
+    if (vt_virt_clone_status(conn, name, &info->clone_status, &nclones, err) < 0) {
         vt_meta_clear(&info->meta);
         return -1;
     }
-    while (clones[info->clones])
-        info->clones++;
+    info->clones = (unsigned)nclones;
     vt_autodomain virDomainPtr dom = virDomainLookupByName(conn, name);
     info->running = dom && virDomainIsActive(dom) == 1;
     info->state_size = vt_store_file_size(dirs, VT_PATH_DEVICE_STATE, name);

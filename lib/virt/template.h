@@ -10,6 +10,8 @@
 #include "error.h"
 #include "meta.h"
 #include "paths.h"
+#include "progress.h"
+#include "virt.h"
 
 /* Where a template comes from. */
 struct vt_template_source {
@@ -32,9 +34,10 @@ int vt_template_create(virConnectPtr conn, const struct vt_dirs *dirs, const cha
                        vt_error_t *err);
 
 struct vt_save_opts {
-    const char *wait_console; /* POSIX extended regex, or NULL */
-    bool wait_agent;          /* until the QEMU guest agent answers */
-    int timeout_s;            /* bound for the waits and for the save */
+    const char *wait_console;     /* POSIX extended regex, or NULL */
+    bool wait_agent;              /* until the QEMU guest agent answers */
+    int timeout_s;                /* bound for the waits and for the save */
+    struct vt_progress *progress; /* told what the save waits for, or NULL */
 };
 
 /* Waits for readiness if asked, saves the device state (x-ignore-shared),
@@ -56,6 +59,7 @@ struct vt_template_info {
     bool memory_volatile; /* on tmpfs/ramfs: gone after a host reboot */
     char *disk_dir;       /* DISK/T, where its bases and clones' overlays are */
     unsigned clones;
+    struct vt_clone_status *clone_status; /* each clone and its state, by name */
 };
 
 void vt_template_info_clear(struct vt_template_info *info);

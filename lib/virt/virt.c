@@ -183,6 +183,68 @@ int vt_virt_list_clones(virConnectPtr conn, const char *template_name, char ***n
     return 0;
 }
 
+/* virsh's words for virDomainState, in its order. */
+static const char *const vt_domain_state_names[] = {
+    "no state", "running", "idle", "paused", "in shutdown", "shut off", "crashed", "pmsuspended",
+};
+_Static_assert(VT_N_ELEMENTS(vt_domain_state_names) == VIR_DOMAIN_PMSUSPENDED + 1,
+               "a name for every virDomainState");
+
+static const char *vt_virt_domain_state(virDomainPtr dom)
+{
+    int state = -1, reason;
+    if (virDomainGetState(dom, &state, &reason, 0) < 0 || state < 0 ||
+        (size_t)state >= VT_N_ELEMENTS(vt_domain_state_names))
+        return "unknown";
+    return vt_domain_state_names[state];
+}
+
+static int vt_clone_status_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct vt_clone_status *)a)->name,
+                  ((const struct vt_clone_status *)b)->name);
+}
+
+void vt_clone_status_free(struct vt_clone_status *list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++)
+        free(list[i].name);
+    free(list);
+}
+
+int vt_virt_clone_status(virConnectPtr conn, const char *template_name,
+                         struct vt_clone_status **list, size_t *n, vt_error_t *err)
+{
+    virDomainPtr *doms = NULL;
+    int count = virConnectListAllDomains(conn, &doms, 0);
+    if (count < 0)
+        return vt_error_set_virt(err, "cannot list domains");
+    struct vt_clone_status *out = calloc((size_t)count + 1, sizeof(*out));
+    size_t found = 0;
+    bool nomem = out == NULL;
+    for (int i = 0; i < count; i++) {
+        if (!nomem && vt_virt_is_clone_of(doms[i], template_name)) {
+            struct vt_clone_status *c = &out[found];
+            c->state = vt_virt_domain_state(doms[i]);
+            c->managed_save = virDomainHasManagedSaveImage(doms[i], 0) == 1;
+            if ((c->name = strdup(virDomainGetName(doms[i]))) == NULL)
+                nomem = true;
+            else
+                found++;
+        }
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    if (nomem) {
+        vt_clone_status_free(out, found);
+        return vt_error_nomem(err);
+    }
+    qsort(out, found, sizeof(*out), vt_clone_status_cmp);
+    *list = out;
+    *n = found;
+    return 0;
+}
+
 int vt_virt_domain_pid(const struct vt_dirs *dirs, const char *name, pid_t *pid, vt_error_t *err)
 {
     vt_autofree char *path = vt_path_qemu_pid(dirs, name, err), *text = NULL;
@@ -212,9 +274,11 @@ int vt_virt_domain_remove(virConnectPtr conn, const char *name, vt_error_t *err)
     return 0;
 }
 
-int vt_virt_agent_wait(virDomainPtr dom, int64_t deadline, vt_error_t *err)
+int vt_virt_agent_wait(virDomainPtr dom, int64_t deadline, struct vt_progress *progress,
+                       vt_error_t *err)
 {
     for (;;) {
+        vt_progress_step(progress, "waiting for the guest agent to answer");
         /* A short timeout per ping: the agent may not be listening yet. */
         vt_autofree char *reply = virDomainQemuAgentCommand(dom, "{\"execute\":\"guest-ping\"}", 2, 0);
         if (reply)

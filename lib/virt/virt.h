@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "paths.h"
+#include "progress.h"
 #include "versions.h"
 
 /* Like vt_error_set, with libvirt's last error message appended. (Here and
@@ -53,13 +54,27 @@ int vt_virt_monitor(virDomainPtr dom, const char *command, json_object *args, in
 int vt_virt_list_clones(virConnectPtr conn, const char *template_name, char ***names,
                         vt_error_t *err);
 
+/* A clone as `list` and `info` show it. */
+struct vt_clone_status {
+    char *name;
+    const char *state; /* virsh's word for it: "running", "shut off", ... */
+    bool managed_save; /* its next start resumes its own saved state */
+};
+
+/* The clones of `template_name` with their states, sorted by name. */
+int vt_virt_clone_status(virConnectPtr conn, const char *template_name,
+                         struct vt_clone_status **list, size_t *n, vt_error_t *err);
+void vt_clone_status_free(struct vt_clone_status *list, size_t n);
+
 /* The QEMU pid of running domain `name`, from libvirt's pid file
  * (vt_path_qemu_pid). */
 int vt_virt_domain_pid(const struct vt_dirs *dirs, const char *name, pid_t *pid, vt_error_t *err);
 
 /* Waits until the domain's QEMU guest agent answers guest-ping (through
- * libvirt), or the deadline (vt_clock_ms) passes, or the domain stops. */
-int vt_virt_agent_wait(virDomainPtr dom, int64_t deadline, vt_error_t *err);
+ * libvirt), or the deadline (vt_clock_ms) passes, or the domain stops;
+ * reports the wait to `progress` (may be NULL). */
+int vt_virt_agent_wait(virDomainPtr dom, int64_t deadline, struct vt_progress *progress,
+                       vt_error_t *err);
 
 /* Destroys (if running) and undefines a domain, with its managed save,
  * snapshots and NVRAM. */

@@ -54,6 +54,66 @@ static int vt_xml_clone_qemu_args(struct vt_xml *x, const char *clone, const str
     return 0;
 }
 
+/* What virt-manager and `virsh list --title` users see: where the clone
+ * comes from and how it behaves. */
+char *vt_xml_clone_title(const char *template_name)
+{
+    char *title = NULL;
+    if (asprintf(&title, "virt-template clone of '%s'", template_name) < 0)
+        return NULL;
+    return title;
+}
+
+static char *vt_xml_clone_description(const char *template_name, const char *clone)
+{
+    char *text = NULL;
+    if (asprintf(&text,
+                 "A clone of virt-template template '%s'. Each fresh start (after a shutdown "
+                 "or destroy) resumes the template's saved point, with its writable disks "
+                 "reset to that point; a managed save keeps the clone's own state. Its "
+                 "hardware stays the template's. 'virt-template info %s' shows the template; "
+                 "'virt-template detach %s' makes this an ordinary domain.",
+                 template_name, template_name, clone) < 0)
+        return NULL;
+    return text;
+}
+
+/* <title> and <description> right after <name>, replacing the template's. */
+static int vt_xml_clone_describe(struct vt_xml *x, const char *template_name, const char *clone,
+                                 vt_error_t *err)
+{
+    vt_autofree char *title = vt_xml_clone_title(template_name);
+    vt_autofree char *desc = title ? vt_xml_clone_description(template_name, clone) : NULL;
+    xmlNodePtr name = vt_xml_child(xmlDocGetRootElement(x->doc), "name");
+    if (desc == NULL || name == NULL)
+        return vt_error_nomem(err);
+    vt_xml_remove_all(x, "/domain/title");
+    vt_xml_remove_all(x, "/domain/description");
+    xmlNodePtr t = xmlNewDocNode(x->doc, NULL, BAD_CAST "title", NULL);
+    xmlNodePtr d = xmlNewDocNode(x->doc, NULL, BAD_CAST "description", NULL);
+    if (t == NULL || d == NULL) {
+        xmlFreeNode(t);
+        xmlFreeNode(d);
+        return vt_error_nomem(err);
+    }
+    xmlAddNextSibling(name, t);
+    xmlAddNextSibling(t, d);
+    if (vt_xml_set_text(t, title, err) < 0 || vt_xml_set_text(d, desc, err) < 0)
+        return -1;
+    return 0;
+}
+
+void vt_xml_clone_undescribe(struct vt_xml *x, const char *template_name)
+{
+    vt_autofree char *ours = vt_xml_clone_title(template_name);
+    xmlNodePtr title = vt_xml_find_one(x, "/domain/title");
+    vt_autofree char *text = title ? (char *)xmlNodeGetContent(title) : NULL;
+    if (ours == NULL || text == NULL || strcmp(text, ours) != 0)
+        return;
+    vt_xml_remove_all(x, "/domain/title");
+    vt_xml_remove_all(x, "/domain/description");
+}
+
 int vt_xml_make_clone(const char *live, const char *template_name, const char *clone,
                       const struct vt_dirs *dirs, uint64_t memory_bytes,
                       enum vt_ram_mapping mapping, char **out, vt_error_t *err)
@@ -72,6 +132,7 @@ int vt_xml_make_clone(const char *live, const char *template_name, const char *c
     if (genid)
         xmlNodeSetContent(genid, NULL);
     if (vt_xml_set_text(vt_xml_child(xmlDocGetRootElement(x.doc), "name"), clone, err) < 0 ||
+        vt_xml_clone_describe(&x, template_name, clone, err) < 0 ||
         vt_xml_rename_files(&x, template_name, clone, err) < 0 ||
         vt_xml_clone_disks(&x, template_name, clone, dirs, err) < 0 ||
         vt_xml_clone_identity(&x, clone, dirs, err) < 0 ||

@@ -245,6 +245,7 @@ int vt_xml_make_detached(const char *xml, const char *template_name, const char 
      * no private monitor, no tie to the template. */
     vt_xml_qemu_strip_ours(&x);
     vt_xml_remove_all(&x, "/domain/metadata/vt:template");
+    vt_xml_clone_undescribe(&x, template_name);
     return vt_xml_dump(&x, out, err);
 }
 

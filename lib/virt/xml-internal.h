@@ -63,6 +63,14 @@ int vt_xml_rename_files(struct vt_xml *x, const char *old_name, const char *new_
 int vt_xml_qemu_add_ram(xmlNodePtr cmdline, uint64_t bytes, const char *mem_path,
                         enum vt_ram_mapping mapping, vt_error_t *err);
 
+/* xml-clone.c: the <title> every clone of template_name gets; NULL when
+ * out of memory. */
+char *vt_xml_clone_title(const char *template_name);
+
+/* Removes the <title> and <description> vt_xml_make_clone gave a clone of
+ * template_name; left alone if the user changed the title. */
+void vt_xml_clone_undescribe(struct vt_xml *x, const char *template_name);
+
 /* xml-disks.c: the template's writable disks point at its own copies
  * (noted in plan), its UEFI variables at its own file, its first serial
  * port gets a log; a clone's disks point at its overlays, its variables at

@@ -334,10 +334,64 @@ static void test_clone_live(void **state)
         "role=\"clone\" name=\"tmpl\"",
         "machine=\"pc-q35-7.2\"",
         "slot=\"0x1f\"",
+        "<name>web1</name>\n  <title>virt-template clone of 'tmpl'</title>\n  <description>A "
+        "clone of virt-template template 'tmpl'.",
+        "'virt-template detach web1' makes this an ordinary domain.</description>",
     };
     for (size_t i = 0; i < VT_TEST_N(present); i++)
         vt_test_assert_contains(out, present[i]);
     free(out);
+}
+
+/* A source domain's own title and description do not describe a clone:
+ * each clone has one of each, ours. */
+static void test_clone_replaces_title(void **state)
+{
+    char *out =
+        make_clone_of(DOMAIN("<title>my web VM</title><description>prod</description>"), "c1");
+    vt_test_assert_lacks(out, "my web VM");
+    vt_test_assert_lacks(out, "prod");
+    vt_test_assert_contains(out, "<title>virt-template clone of 'tmpl'</title>");
+    const char *first = strstr(out, "<title>");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "<title>"));
+    assert_null(strstr(strstr(out, "<description>") + 1, "<description>"));
+    free(out);
+}
+
+static char *detach(const char *clone_xml)
+{
+    char *out = NULL;
+    vt_autoerror vt_error_t err = NULL;
+    int rc =
+        vt_xml_make_detached(clone_xml, "tmpl", "c1", &vt_test_dirs, "/images", NULL, &out, &err);
+    if (rc < 0)
+        print_error("make_detached: %s\n", err->msg);
+    assert_int_equal(rc, 0);
+    return out;
+}
+
+/* A detached clone is nobody's clone: our title and description go with
+ * the tie to the template, unless the user gave it a title of their own. */
+static void test_detach_undescribes(void **state)
+{
+    char *clone = make_clone_of(DOMAIN(""), "c1");
+    char *out = detach(clone);
+    vt_test_assert_lacks(out, "<title>");
+    vt_test_assert_lacks(out, "<description>");
+    vt_test_assert_lacks(out, "virt-template");
+    free(out);
+    /* virsh desc --title: the user's title, same length as ours here. */
+    char *retitled = strdup(clone);
+    char *t = strstr(retitled, "virt-template clone of 'tmpl'");
+    assert_non_null(t);
+    memcpy(t, "the user's own title for c1...", strlen("virt-template clone of 'tmpl'"));
+    out = detach(retitled);
+    vt_test_assert_contains(out, "<title>the user's own title for c1..</title>");
+    vt_test_assert_contains(out, "<description>A clone of");
+    free(out);
+    free(retitled);
+    free(clone);
 }
 
 /* QEMU >= 8.2: the same clone, with the file opened read-only. */
@@ -673,6 +727,8 @@ int main(void)
         REFUSAL("a negative memory size", refuse_negative_memory),
         REFUSAL("a bad template name", refuse_bad_name),
         cmocka_unit_test(test_clone_live),
+        cmocka_unit_test(test_clone_replaces_title),
+        cmocka_unit_test(test_detach_undescribes),
         cmocka_unit_test(test_clone_readonly_mapping),
         cmocka_unit_test(test_clone_of_template_output),
         cmocka_unit_test(test_clone_refused),
