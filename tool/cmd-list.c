@@ -43,6 +43,14 @@ static json_object *vt_info_json(const struct vt_template_info *info)
         json_object_object_add(d, "name", json_object_new_string(c->name));
         json_object_object_add(d, "state", json_object_new_string(c->state));
         json_object_object_add(d, "managed_save", json_object_new_boolean(c->managed_save));
+        json_object *fw = json_object_new_array();
+        for (size_t k = 0; k < c->nforwards; k++) {
+            json_object *f = json_object_new_object();
+            json_object_object_add(f, "host", json_object_new_int((int)c->forwards[k].host));
+            json_object_object_add(f, "guest", json_object_new_int((int)c->forwards[k].guest));
+            json_object_array_add(fw, f);
+        }
+        json_object_object_add(d, "forwards", fw);
         json_object_array_add(clones, d);
     }
     json_object_object_add(o, "clone_domains", clones);
@@ -72,8 +80,12 @@ static void vt_print_clones(const struct vt_template_info *info, int indent, int
 {
     for (unsigned i = 0; i < info->clones; i++) {
         const struct vt_clone_status *c = &info->clone_status[i];
-        printf("%*s%-*s %s%s\n", indent, "", width, c->name, c->state,
+        printf("%*s%-*s %s%s", indent, "", width, c->name, c->state,
                c->managed_save ? " (managed save: resumes its own state)" : "");
+        for (size_t k = 0; k < c->nforwards; k++)
+            printf("%s127.0.0.1:%u->%u", k == 0 ? "; forwards " : ", ", c->forwards[k].host,
+                   c->forwards[k].guest);
+        printf("\n");
     }
 }
 

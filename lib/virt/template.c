@@ -193,6 +193,22 @@ const char *vt_template_info_state(const struct vt_template_info *info)
     return vt_template_state_name(info->meta.state);
 }
 
+/* Each clone's port forwards, for list and info: where to connect. */
+static int vt_template_clone_forwards(const struct vt_dirs *dirs, const char *name,
+                                      struct vt_template_info *info, vt_error_t *err)
+{
+    for (unsigned i = 0; i < info->clones; i++) {
+        struct vt_clone_status *c = &info->clone_status[i];
+        struct vt_clone_config config;
+        if (vt_clone_config_load(dirs, name, c->name, &config, err) < 0)
+            return -1;
+        c->nforwards = config.nforwards;
+        memcpy(c->forwards, config.forwards, sizeof(c->forwards));
+        vt_clone_config_clear(&config);
+    }
+    return 0;
+}
+
 int vt_template_describe(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
                          struct vt_template_info *info, vt_error_t *err)
 {
@@ -205,6 +221,10 @@ int vt_template_describe(virConnectPtr conn, const struct vt_dirs *dirs, const c
         return -1;
     }
     info->clones = (unsigned)nclones;
+    if (vt_template_clone_forwards(dirs, name, info, err) < 0) {
+        vt_template_info_clear(info);
+        return -1;
+    }
     vt_autodomain virDomainPtr dom = virDomainLookupByName(conn, name);
     info->running = dom && virDomainIsActive(dom) == 1;
     info->state_size = vt_store_file_size(dirs, VT_PATH_DEVICE_STATE, name);

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 #include <libvirt/libvirt.h>
 
+#include "clone-config.h"
 #include "error.h"
 #include "paths.h"
 #include "progress.h"
@@ -59,6 +60,8 @@ struct vt_clone_status {
     char *name;
     const char *state; /* virsh's word for it: "running", "shut off", ... */
     bool managed_save; /* its next start resumes its own saved state */
+    size_t nforwards;  /* its port forwards (clone --forward), from its config */
+    struct vt_forward forwards[VT_FORWARDS_MAX];
 };
 
 /* The clones of `template_name` with their states, sorted by name. */

@@ -97,8 +97,8 @@ domif_mac() { virsh domiflist "$1" | awk 'NR > 2 && $5 {print $5; exit}'; }
 	virt-template -q clone "$T" fw-1 fw-2 --forward 7
 	run virt-template info "$T" --json
 	local p1 p2
-	p1=$(jq -r '.clones[] | select(.name == "fw-1") | .forwards[0].host' <<<"$output")
-	p2=$(jq -r '.clones[] | select(.name == "fw-2") | .forwards[0].host' <<<"$output")
+	p1=$(jq -r '.clone_domains[] | select(.name == "fw-1") | .forwards[0].host' <<<"$output")
+	p2=$(jq -r '.clone_domains[] | select(.name == "fw-2") | .forwards[0].host' <<<"$output")
 	[ -n "$p1" ]
 	[ "$p1" != null ]
 	[ "$p1" != "$p2" ]
