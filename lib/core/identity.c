@@ -5,9 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -15,6 +19,9 @@
 #include "fileio.h"
 
 #define VT_IDENTITY_XML_MAX (16 * 1024 * 1024)
+/* How long the courier keeps the connection for a guest that does not read
+ * (no kit, or the clone kept paused). */
+#define VT_IDENTITY_LINGER_MS (10 * 60 * 1000)
 
 /* A MAC as libvirt formats it: 17 characters, lowercase hex and colons. */
 static bool vt_identity_mac_ok(const char *s)
@@ -97,6 +104,45 @@ static int vt_identity_write(int fd, const char *text, int64_t deadline, vt_erro
     return 0;
 }
 
+/* Until QEMU has read all that was written (the kernel's count of unread
+ * bytes on a unix socket), QEMU's side closes, or the linger time ends. */
+static void vt_identity_courier(int fd)
+{
+    int64_t deadline = vt_clock_ms() + VT_IDENTITY_LINGER_MS;
+    int unread = 1;
+    while (vt_clock_ms() < deadline) {
+        if (ioctl(fd, SIOCOUTQ, &unread) < 0 || unread == 0)
+            return;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 20) > 0 && (p.revents & (POLLHUP | POLLERR)))
+            return;
+    }
+}
+
+/* QEMU reads the socket only into buffers the guest has posted, and drops
+ * what it has not read when the client closes (docs/design.md, clone
+ * identity): a detached grandchild holds the connection for the courier
+ * while the hook returns to libvirt at once. */
+static int vt_identity_hand_over(int fd, vt_error_t *err)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return vt_error_set(err, errno, "identity: fork");
+    if (pid == 0) {
+        if (setsid() < 0 || fork() != 0)
+            _exit(0);
+        /* libvirt reads the hook's output until end-of-file. */
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        for (int i = 0; i < 3 && null >= 0; i++)
+            dup2(null, i);
+        vt_identity_courier(fd);
+        _exit(0);
+    }
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    return 0;
+}
+
 /* The template's MACs and the clone's, paired in device order. */
 static int vt_identity_pair_macs(const struct vt_dirs *dirs, const struct vt_meta *meta,
                                  const char *clone_xml, struct vt_identity *id, vt_error_t *err)
@@ -134,7 +180,8 @@ int vt_identity_send(const struct vt_dirs *dirs, const struct vt_meta *meta, con
     id.wall_ms = vt_wall_ms();
     vt_autofree char *text = vt_identity_format(&id, err);
     vt_autoclose int fd = text ? vt_identity_connect(path, deadline, err) : -1;
-    if (fd < 0 || vt_identity_write(fd, text, deadline, err) < 0)
+    if (fd < 0 || vt_identity_write(fd, text, deadline, err) < 0 ||
+        vt_identity_hand_over(fd, err) < 0)
         return -1;
     *sent = true;
     return 0;

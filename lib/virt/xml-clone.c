@@ -9,13 +9,16 @@
 #include "xml.h"
 
 /* Everything the live run generated and a new domain must not inherit:
- * identity, security labels, runtime aliases, MACs, tap names, ptys, ports. */
+ * identity, security labels, runtime aliases, MACs, tap names, ptys, ports.
+ * A user-mode NIC keeps the template's MAC: its network is private to each
+ * QEMU, and the migrated SLIRP lease and port forwards are bound to it
+ * (docs/design.md, clone identity). */
 static const char *const vt_clone_drop_exprs[] = {
     "/domain/@id",
     "/domain/uuid",
     "/domain/seclabel",
     "/domain/devices//alias[not(starts-with(@name, 'ua-'))]",
-    "/domain/devices/interface/mac",
+    "/domain/devices/interface[not(@type='user')]/mac",
     "/domain/devices/interface/target[starts-with(@dev, 'vnet') or starts-with(@dev, 'macvtap')]",
     "/domain/devices/interface/source/@portid",
     "/domain/devices/interface[@type='network']/source/@bridge",

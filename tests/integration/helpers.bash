@@ -95,6 +95,10 @@ guest_command() {
 	{ sleep 1.2; printf '%s\n' "$2"; sleep 1; } >"$pty"
 }
 
+# What the service at host $1, TCP port $2 says before it closes (the test
+# guest's port 7 answers its hostname), at most 10 s.
+tcp_answer() { timeout 10 socat -u "TCP:$1:$2,connect-timeout=5" - | tr -d '\r\n'; }
+
 # The QEMU version libvirt runs (virsh version's "Running hypervisor").
 qemu_version() { virsh version | sed -n 's/^Running hypervisor: QEMU //p'; }
 # True if that QEMU is at least version $1.

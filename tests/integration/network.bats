@@ -50,7 +50,7 @@ lease_of() {
 }
 
 # What the guest at $1 answers on port 7 (its hostname).
-answer_of() { timeout 10 nc "$1" 7 </dev/null | tr -d '\r\n'; }
+answer_of() { tcp_answer "$1" 7; }
 
 @test "with the kit, two clones get their own MAC (the one domiflist shows) and their own lease, and reach each other" {
 	virt-template -q clone nt nt-1 nt-2

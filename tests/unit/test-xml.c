@@ -359,6 +359,20 @@ static void test_clone_replaces_title(void **state)
     free(out);
 }
 
+/* SLIRP is private to each QEMU: a user-mode NIC keeps the template's MAC,
+ * to which the migrated lease and the forwards are bound; others get new. */
+static void test_clone_keeps_user_mode_mac(void **state)
+{
+    char *out = make_clone_of(
+        DOMAIN("<devices><interface type='user'><mac address='52:54:00:aa:00:01'/></interface>"
+               "<interface type='network'><mac address='52:54:00:aa:00:02'/>"
+               "<source network='default'/></interface></devices>"),
+        "c1");
+    vt_test_assert_contains(out, "52:54:00:aa:00:01");
+    vt_test_assert_lacks(out, "52:54:00:aa:00:02");
+    free(out);
+}
+
 static char *detach(const char *clone_xml)
 {
     char *out = NULL;
@@ -728,6 +742,7 @@ int main(void)
         REFUSAL("a bad template name", refuse_bad_name),
         cmocka_unit_test(test_clone_live),
         cmocka_unit_test(test_clone_replaces_title),
+        cmocka_unit_test(test_clone_keeps_user_mode_mac),
         cmocka_unit_test(test_detach_undescribes),
         cmocka_unit_test(test_clone_readonly_mapping),
         cmocka_unit_test(test_clone_of_template_output),
