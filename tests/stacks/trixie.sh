@@ -120,8 +120,21 @@ copy_source() {
 		rsync -a --from0 --files-from=- "$SRC/" "$ROOT/build/"
 }
 
+# /dev is the host's: the harness's `chgrp kvm /dev/kvm` with the tree's
+# gid for kvm would flip the host's /dev/kvm back and forth, and each flip
+# makes both stacks' libvirtd re-probe QEMU (~20 s). One gid for both.
+align_kvm_group() {
+	local gid tree_gid
+	gid=$(getent group kvm | cut -d: -f3) || return 0
+	tree_gid=$(awk -F: '$1 == "kvm" {print $3}' "$ROOT/etc/group")
+	[ -n "$tree_gid" ] && [ "$tree_gid" != "$gid" ] || return 0
+	in_namespace "$ROOT" groupmod -g "$gid" kvm ||
+		say "the tree's kvm group keeps gid $tree_gid (the host's $gid is taken there)"
+}
+
 check() {
 	build_tree
+	align_kvm_group
 	copy_source
 	# shellcheck disable=SC2016 # a script for the tree's bash, which expands it
 	in_namespace "$ROOT" /bin/bash -c '
