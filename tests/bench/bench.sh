@@ -47,6 +47,9 @@
 #   memdir    (100m) template boot (create -> VT-READY), virt-template save
 #             and a clone start with the memory file on disk (the default)
 #             against create --memory-dir on a tmpfs under /dev/shm
+#   identity  (100m) clone start with the identity channel against a clone
+#             whose channel the hook does not write to, and virsh start
+#             returning -> the kit's "identity applied"
 # and for the Debian 12 guest ("distro": systemd and qemu-guest-agent on a
 # qcow2 overlay of the cached image, 1 GiB, in the domain virt-install writes
 # for it, tests/guest/distro-domain.sh), templated with create --from
@@ -825,6 +828,47 @@ phase_memdir() {
 	assert_clean memdir
 }
 
+# What the identity costs: clone start (-> running) of a clone the hook
+# gives its identity (the kit applies it) against one of the same template
+# whose channel has another name (the hook finds no socket of ours and
+# sends nothing; the kit finds no port), in alternating order; and the time
+# from virsh start returning to the kit's "identity applied" line.
+identity_rep() {
+	local kind=$1 c=$2 log applied_us
+	log=$(console_from_xml "$c")
+	resume_clone "$c"
+	rec 100m "identity_${kind}_clone_start_running_ms" "$START_MS"
+	if [ "$kind" = on ]; then
+		wait_console "$log" "identity applied: name=$c" 30 0.02
+		applied_us=$WAIT_US
+		rec 100m identity_applied_after_start_ms $(((applied_us - START_US) / 1000 - START_MS))
+	fi
+	virsh -q destroy "$c" >/dev/null
+}
+
+phase_identity() {
+	local t=$PREFIX-id r
+	say "[100m] identity: clone start with the identity channel against without, and the kit's latency"
+	boot_template "$t" 100m
+	virt-template -q save "$t"
+	virt-template -q clone "$t" "$t-on" "$t-off" >/dev/null
+	virsh dumpxml --inactive "$t-off" |
+		sed -e 's|org\.virt-template\.identity\.0|org.example.none.0|' \
+			-e "s|/$t-off\\.identity'|/$t-off.none'|" >"$WORK/$t-off.xml"
+	virsh -q define "$WORK/$t-off.xml" >/dev/null
+	for ((r = 1; r <= REPS; r++)); do
+		if ((r % 2)); then
+			identity_rep on "$t-on"
+			identity_rep off "$t-off"
+		else
+			identity_rep off "$t-off"
+			identity_rep on "$t-on"
+		fi
+	done
+	virt-template -q delete --force "$t"
+	assert_clean identity
+}
+
 # --- inside: a real distribution (the Debian 12 guest, "distro") ---------------
 
 # The user's VM, never started: the domain virt-install writes for the
@@ -1133,6 +1177,7 @@ inside() {
 		phase_managedsave
 		phase_cold_cache
 		phase_memdir
+		phase_identity
 	fi
 	[ "$DISTRO" = 0 ] || phase_distro
 }
@@ -1170,7 +1215,7 @@ profile_summary() {
 }
 
 # results.json: every raw figure with its median, the run's metadata and the
-# ratios: targets P1..P5 and P7..P9, and reported ones (computed from medians).
+# ratios: targets P1..P5, P7..P9 and P13, and reported ones (computed from medians).
 make_json() {
 	local metajson
 	metajson=$(jq -R -s '[split("\n")[] | select(length > 0) | split("\t") | {key: .[0], value: .[1]}] | from_entries' \
@@ -1207,6 +1252,7 @@ make_json() {
 		| ($counts[-1]) as $n | ($dcounts[-1]) as $dn
 		| def r100($a; $b): ratio($f["100m"][$a].median; $f["100m"][$b].median);
 		def dm($k): $f.distro[$k].median;
+		def dm100($k): $f["100m"][$k].median;
 		def rd($a; $b): ratio(dm($a); dm($b));
 		{
 			meta: ($meta + {reps: $reps, smoke: ($smoke == 1), memory_counts: $counts,
@@ -1246,6 +1292,10 @@ make_json() {
 					"<="; 1.5; "clone start (-> running) after drop_caches / virsh create --paused, 100m"),
 				P8_warm: report(r100("cache_cold_clone_start_running_ms"; "cache_warm_clone_start_running_ms");
 					"clone start (-> running) after drop_caches / warm start of the same clone, 100m"),
+				P13: target(r100("identity_on_clone_start_running_ms"; "identity_off_clone_start_running_ms");
+					"<="; 1.05; "clone start (-> running) with the identity channel / without, 100m"),
+				identity_applied_ms: report(dm100("identity_applied_after_start_ms");
+					"ms from virsh start returning to the kit'"'"'s identity applied, 100m"),
 				P9: target(r100("memdir_disk_clone_start_running_ms"; "memdir_tmpfs_clone_start_running_ms");
 					"<="; 1.10; "clone start (-> running), template memory on disk / on tmpfs, 100m"),
 				P9_boot: report(r100("memdir_disk_boot_ready_ms"; "memdir_tmpfs_boot_ready_ms");
@@ -1354,6 +1404,14 @@ memdir_md() {
 	md2 "clone: virsh start → next VT-TICK (ms)" memdir_disk_clone_start_tick_ms memdir_tmpfs_clone_start_tick_ms
 }
 
+identity_md() {
+	echo
+	echo "| clone identity (100m) | with the identity channel | without |"
+	echo "|---|---|---|"
+	md2 "clone: virsh start → running (ms)" identity_on_clone_start_running_ms identity_off_clone_start_running_ms
+	echo "| virsh start returning → the kit's identity applied (ms) | $(med 100m identity_applied_after_start_ms) | |"
+}
+
 # The tables of the bundled guest (100m and 1g).
 main_md() {
 	local n=${MEM_COUNTS[-1]} c p s
@@ -1395,6 +1453,7 @@ main_md() {
 	managedsave_md
 	cache_md
 	memdir_md
+	identity_md
 	for s in "${SIZES[@]}"; do profile_md "$s"; done
 	profile_pair_md "100m, virsh start after virsh managedsave" managedsave-start-clone clone \
 		managedsave-start-plain "plain persistent domain"

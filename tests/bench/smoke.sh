@@ -34,7 +34,8 @@ KEYS=(cold_ready_ms libvirt_save_ms libvirt_save_bytes libvirt_restore_ms libvir
 	cache_file_allocated_kib cache_cold_file_read_ms
 	memdir_disk_boot_ready_ms memdir_disk_save_wall_ms memdir_disk_clone_start_running_ms
 	memdir_disk_clone_start_tick_ms memdir_tmpfs_boot_ready_ms memdir_tmpfs_save_wall_ms
-	memdir_tmpfs_clone_start_running_ms memdir_tmpfs_clone_start_tick_ms)
+	memdir_tmpfs_clone_start_running_ms memdir_tmpfs_clone_start_tick_ms
+	identity_on_clone_start_running_ms identity_off_clone_start_running_ms identity_applied_after_start_ms)
 
 tap_skip_in_distcheck "the benchmark smoke needs root, a private libvirtd and minutes"
 [ "$(id -u)" = 0 ] || tap_skip "the benchmark smoke needs root (a private libvirtd)"
@@ -64,7 +65,7 @@ keys=$(printf '%s\n' "${KEYS[@]}" | jq -R . | jq -s .)
 bad=$(jq -r --argjson keys "$keys" '
 	[$keys[] as $k | .figures["100m"][$k] as $v
 	 | select($v == null or ($v.raw | length) == 0 or any($v.raw[]; . <= 0) or $v.median <= 0) | $k]
-	+ [("P1", "P4", "P5", "P7", "P8", "P9", "PSS_after_managedsave", "P8_warm", "P9_boot") as $p
+	+ [("P1", "P4", "P5", "P7", "P8", "P9", "P13", "PSS_after_managedsave", "P8_warm", "P9_boot") as $p
 	   | select(.ratios[$p].value == null or .ratios[$p].value <= 0) | "ratio " + $p]
 	| join(" ")' "$out/results.json") || fail "results.json does not parse"
 [ -z "$bad" ] || fail "missing or not positive: $bad"
