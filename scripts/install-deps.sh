@@ -2,7 +2,7 @@
 # Installs what building, testing and the demo need on Debian 12 (as root).
 set -euo pipefail
 packages=(
-	build-essential autoconf automake libtool pkg-config
+	build-essential autoconf automake libtool pkg-config dpkg-dev debhelper lintian
 	libvirt-dev libxml2-dev libjson-c-dev nettle-dev libcmocka-dev bats shellcheck
 	qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
 	busybox-static cpio rsync tini apparmor gnuplot-nox jq socat debootstrap iproute2 ovmf virtinst dnsmasq-base

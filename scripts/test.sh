@@ -1,8 +1,9 @@
 #!/bin/bash
 # The README's test command: installs dependencies, builds, and runs every
 # test (unit tests, then integration tests against a private libvirtd) on
-# this machine's libvirt and QEMU, then make distcheck (the tarball builds
-# and passes what needs neither root nor a libvirtd); and, beside them, the
+# this machine's libvirt and QEMU, then the Debian package's test
+# (scripts/package-test.sh), then make distcheck (the tarball builds and
+# passes what needs neither root nor a libvirtd); and, beside them, the
 # unit and integration tests again on libvirt 11.3 + QEMU 10.0, in a Debian
 # 13 tree (tests/stacks/trixie.sh, built once and cached; its output goes to
 # trixie.log). VT_STACKS=host skips the second stack.
@@ -49,6 +50,17 @@ for f in usr/bin/virt-template etc/libvirt/hooks/qemu.d/virt-template \
 done
 rm -rf "$destdir"
 
+# The Debian package: built from what git tracks, lintian, installed on this
+# (throwaway) machine for a smoke test of the installed files, then purged.
+# Its log: package.log.
+package_summary="package: FAILED (package.log)"
+if bash scripts/package-test.sh >package.log 2>&1; then
+	package_summary=$(tail -n 1 package.log)
+else
+	status=1
+	tail -n 40 package.log >&2
+fi
+
 # The release tarball is complete: it builds from a read-only source tree,
 # passes its tests and installs. Its log: distcheck.log.
 distcheck=passed
@@ -79,6 +91,7 @@ if [ -n "$trixie_pid" ]; then
 	trixie_summary=$(summary "debian 13 tree (libvirt 11.3, QEMU 10.0)" \
 		"$(bash tests/stacks/trixie.sh tree)/build/test-suite.log")
 fi
+echo "$package_summary"
 echo "make distcheck: $distcheck"
 echo "$host_summary"
 [ -z "$trixie_summary" ] || echo "$trixie_summary"
