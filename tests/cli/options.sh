@@ -130,7 +130,9 @@ for page in "$VT_BUILDDIR/docs/man/virt-template.1" "$VT_BUILDDIR/docs/man/virt-
 	n=$((n + 1))
 	if ! command -v groff >/dev/null; then
 		echo "ok $n - $name formats without a warning # SKIP groff is not installed"
-	elif out=$(groff -t -man -ww -z "$page" 2>&1) && [ -z "$out" ]; then
+	# All warnings but "can't break line": a long configured path (make
+	# distcheck's) is no fault of the page.
+	elif out=$(groff -t -man -ww -Wbreak -z "$page" 2>&1) && [ -z "$out" ]; then
 		echo "ok $n - $name formats without a warning"
 	else
 		echo "not ok $n - $name formats without a warning"
