@@ -94,6 +94,17 @@ for cmd in "${commands[@]}"; do
 done
 called "commands and options run neither virt-template nor virsh" ""
 
+# Which options take a value, as the getopt tables say: the completion
+# counts a command's arguments past them.
+mapfile -t valued < <(grep -ohE '\{"[a-z][a-z0-9-]*", *required_argument' "$VT_SRCDIR"/tool/*.c |
+	sed -E 's/^\{"([^"]*)".*/--\1/' | sort -u)
+mapfile -t flags < <(grep -ohE '\{"[a-z][a-z0-9-]*", *no_argument' "$VT_SRCDIR"/tool/*.c |
+	sed -E 's/^\{"([^"]*)".*/--\1/' | sort -u)
+wrong=()
+for o in "${valued[@]}"; do _virt_template_takes_value "$o" || wrong+=("$o"); done
+for o in "${flags[@]}"; do ! _virt_template_takes_value "$o" || wrong+=("$o"); done
+expect "the options that take a value, as tool/*.c's getopt tables say" "" "${wrong[*]}"
+
 expect "virt-template info: the templates" "$(words web db)" "$(comp virt-template info "")"
 called "template names come from virt-template list --json" "virt-template list --json"
 expect "virt-template -c URI clone w: web" "web" "$(comp virt-template -c test:///x clone w)"
