@@ -16,9 +16,15 @@
 #include "check.h"
 #include "cleanup.h"
 
-/* Not the QEMU user of any test file: nobody. */
+/* nobody: the owner of no test file. */
 #define OTHER_UID 65534
 #define OTHER_GID 65534
+
+/* Debian's libvirt-qemu: uid 64055, configured group libvirt-qemu, and in
+ * group kvm (107). */
+#define QEMU_UID 64055
+#define QEMU_GID 64055
+#define KVM_GID 107
 
 struct fixture {
     char dir[64];
@@ -204,11 +210,6 @@ static void test_json(void **state)
     json_object_put(o);
 }
 
-/* Debian's libvirt-qemu: uid 64055, configured group libvirt-qemu, and in
- * group kvm (107). */
-#define QEMU_UID 64055
-#define QEMU_GID 64055
-#define KVM_GID 107
 static const gid_t qemu_groups[] = {KVM_GID, QEMU_GID};
 
 static bool qemu_may(uid_t st_uid, gid_t st_gid, mode_t mode, mode_t want)
@@ -350,15 +351,15 @@ static void test_kvm_missing(void **state)
     assert_int_equal(f->report.count, 1); /* no KVM run without the node */
 }
 
-/* A file the QEMU user cannot open in place of /dev/kvm: the node FAILs,
- * and the test vCPU cannot run on a file. */
+/* A file the QEMU user (not its owner, not in its group) cannot open in place of /dev/kvm: the node
+ * FAILs, and the test vCPU cannot run on a file. */
 static void test_kvm_closed(void **state)
 {
     struct fixture *f = *state;
     const char *kvm = make_file(f, "kvm", 0600);
     f->ctx.qemu_user_known = true;
-    f->ctx.qemu_uid = OTHER_UID;
-    f->ctx.qemu_gid = OTHER_GID;
+    f->ctx.qemu_uid = QEMU_UID;
+    f->ctx.qemu_gid = QEMU_GID;
     run_kvm(f, kvm);
     const struct vt_check_item *node = find_item(&f->report, "/dev/kvm");
     assert_string_equal(vt_check_status_name(node->status), "FAIL");
@@ -368,7 +369,7 @@ static void test_kvm_closed(void **state)
     snprintf(part, sizeof(part),
              ", mode 0600: the QEMU user (uid %u) cannot open it; libvirt then re-probes QEMU "
              "at every start (~60 s) and KVM guests fail",
-             OTHER_UID);
+             QEMU_UID);
     vt_test_assert_contains(node->message, part);
     snprintf(fix, sizeof(fix),
              "chgrp kvm %s && chmod 0660 %s (udev's 50-udev-default.rules does it at boot)", kvm,
