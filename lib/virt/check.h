@@ -78,6 +78,7 @@ struct vt_check_ctx {
     bool apparmor_driver; /* libvirt confines QEMU with AppArmor */
     bool selinux_driver;  /* ... with SELinux */
     bool libvirt_kvm;     /* libvirt offers domain type 'kvm' */
+    bool hook_file_ok;    /* the hook file passed */
 };
 
 /* Adds an item (fix NULL for a PASS); -1 only when out of memory. */

@@ -264,7 +264,10 @@ static void run_hook_file(struct fixture *f, const char *path)
 {
     vt_check_report_clear(&f->report);
     f->env.hook = path;
+    f->ctx.hook_file_ok = false;
     assert_int_equal(vt_check_hook_file(&f->ctx), 0);
+    /* What the hook run item's fix goes by. */
+    assert_int_equal(f->ctx.hook_file_ok, f->report.items[0].status == VT_CHECK_PASS);
 }
 
 static void test_hook_file_refused(void **state)
