@@ -3,40 +3,10 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include <json-c/json.h>
-
 #include "check.h"
 #include "cleanup.h"
 #include "cli.h"
 #include "virt.h"
-
-static void vt_check_print(const struct vt_check_report *r)
-{
-    for (size_t i = 0; i < r->count; i++) {
-        const struct vt_check_item *it = &r->items[i];
-        printf("%s  %-12s %s%s%s\n", vt_check_status_name(it->status), it->name, it->message,
-               it->fix ? "; fix: " : "", it->fix ? it->fix : "");
-    }
-}
-
-static json_object *vt_check_json(const struct vt_check_report *r)
-{
-    json_object *o = json_object_new_object(), *list = json_object_new_array();
-    for (size_t i = 0; i < r->count; i++) {
-        const struct vt_check_item *it = &r->items[i];
-        json_object *j = json_object_new_object();
-        json_object_object_add(j, "item", json_object_new_string(it->name));
-        json_object_object_add(j, "status",
-                               json_object_new_string(vt_check_status_name(it->status)));
-        json_object_object_add(j, "message", json_object_new_string(it->message));
-        json_object_object_add(j, "fix", it->fix ? json_object_new_string(it->fix) : NULL);
-        json_object_array_add(list, j);
-    }
-    json_object_object_add(o, "result",
-                           json_object_new_string(vt_check_status_name(vt_check_report_result(r))));
-    json_object_object_add(o, "checks", list);
-    return o;
-}
 
 int vt_cmd_check(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
 {
@@ -63,11 +33,11 @@ int vt_cmd_check(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
                      vt_check_env_default(), &r, err) < 0)
         return -1;
     if (json) {
-        json_object *o = vt_check_json(&r);
+        json_object *o = vt_check_report_json(&r);
         printf("%s\n", json_object_to_json_string_ext(o, VT_CLI_JSON_FLAGS));
         json_object_put(o);
     } else {
-        vt_check_print(&r);
+        vt_check_report_print(&r, stdout);
     }
     size_t failed = vt_check_report_count(&r, VT_CHECK_FAIL), total = r.count;
     vt_check_report_clear(&r);

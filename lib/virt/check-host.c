@@ -45,7 +45,8 @@ int vt_check_hook_file(struct vt_check_ctx *c)
                             "install virt-template (the package, or make install) and reload "
                             "libvirtd",
                             "no hook at '%s' (%s): clones cannot start", path, strerror(errno));
-    if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) != 0111)
+    /* libvirtd runs it if any x bit is set (virFileIsExecutable): 0700 is fine. */
+    if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0)
         return vt_check_add(c, VT_CHECK_FAIL, "hook file", fix,
                             "'%s' is not an executable file (mode %04o): libvirtd skips it", path,
                             (unsigned)(st.st_mode & 07777));
@@ -56,6 +57,7 @@ int vt_check_hook_file(struct vt_check_ctx *c)
                             "as root",
                             path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
     char target[PATH_MAX] = "";
+    c->hook_file_ok = true;
     ssize_t n = readlink(path, target, sizeof(target) - 1);
     if (n > 0)
         target[n] = '\0';
@@ -66,21 +68,13 @@ int vt_check_hook_file(struct vt_check_ctx *c)
 /* The QEMU user's groups as libvirt gives them to QEMU (virGetGroupList):
  * the user's primary group from passwd and its supplementary groups, beside
  * the configured group (Debian: libvirt-qemu's primary group is kvm). */
-static int vt_check_qemu_groups(const struct vt_check_ctx *c, gid_t *groups, int max)
+static size_t vt_check_qemu_groups(const struct vt_check_ctx *c, gid_t *groups, int max)
 {
     struct passwd *pw = getpwuid(c->qemu_uid);
     int n = max;
     if (pw == NULL || getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
         return 0;
-    return n;
-}
-
-static bool vt_check_qemu_may(const struct vt_check_ctx *c, const struct stat *st, mode_t want)
-{
-    gid_t groups[64];
-    int n = vt_check_qemu_groups(c, groups, (int)VT_N_ELEMENTS(groups));
-    return vt_check_access(c->qemu_uid, c->qemu_gid, groups, (size_t)n, st->st_uid, st->st_gid,
-                           st->st_mode, want);
+    return (size_t)n;
 }
 
 /* libvirtd probes QEMU as root and finds KVM; a QEMU that cannot open
@@ -102,19 +96,24 @@ static int vt_check_kvm_node(struct vt_check_ctx *c, bool *usable)
                             "slower)",
                             dev);
     struct group *kvm = getgrnam("kvm");
+    gid_t kvm_gid = kvm ? kvm->gr_gid : 0, groups[64];
+    struct vt_check_qemu qemu = {.uid = c->qemu_uid, .gid = c->qemu_gid, .groups = groups};
+    if (c->qemu_user_known)
+        qemu.ngroups = vt_check_qemu_groups(c, groups, (int)VT_N_ELEMENTS(groups));
+    enum vt_check_status verdict =
+        vt_check_kvm_verdict(&st, kvm ? &kvm_gid : NULL, c->qemu_user_known ? &qemu : NULL);
     unsigned mode = (unsigned)(st.st_mode & 07777);
-    bool expected = st.st_uid == 0 && kvm && st.st_gid == kvm->gr_gid && mode == 0660;
     struct group *gr = getgrgid(st.st_gid);
     char owner[96];
     snprintf(owner, sizeof(owner), "uid %u, group %s, mode %04o", (unsigned)st.st_uid,
              gr ? gr->gr_name : "?", mode);
-    if (c->qemu_user_known && !vt_check_qemu_may(c, &st, 06))
+    *usable = verdict != VT_CHECK_FAIL;
+    if (verdict == VT_CHECK_FAIL)
         return vt_check_add(c, VT_CHECK_FAIL, "/dev/kvm", fix,
                             "%s: the QEMU user (uid %u) cannot open it; libvirt then re-probes "
                             "QEMU at every start (~60 s) and KVM guests fail",
                             owner, (unsigned)c->qemu_uid);
-    *usable = true;
-    if (!expected)
+    if (verdict == VT_CHECK_WARN)
         return vt_check_add(c, VT_CHECK_WARN, "/dev/kvm", fix,
                             "%s: not root:kvm 0660 as Debian sets it", owner);
     return vt_check_add(c, VT_CHECK_PASS, "/dev/kvm", NULL, "root:kvm 0660%s",

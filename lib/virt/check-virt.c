@@ -188,9 +188,13 @@ int vt_check_hook_run(struct vt_check_ctx *c)
     virDomainDestroy(dom);
     virDomainFree(dom);
     vt_check_remove_probe_log(c, name);
-    return vt_check_add(c, VT_CHECK_FAIL, "hook run",
-                        "systemctl reload libvirtd (or kill -HUP the libvirtd of this host): it "
-                        "looks for hooks when it starts and on SIGHUP",
+    /* Reloading libvirtd does not bring back a missing hook. */
+    const char *fix = c->hook_file_ok ? "systemctl reload libvirtd (or kill -HUP the libvirtd of "
+                                        "this host): it looks for hooks when it starts and on "
+                                        "SIGHUP"
+                                      : "fix the hook file (above), then systemctl reload "
+                                        "libvirtd (or kill -HUP the libvirtd of this host)";
+    return vt_check_add(c, VT_CHECK_FAIL, "hook run", fix,
                         "libvirtd started a test domain that the hook refuses: it does not run "
                         "'%s'",
                         c->env->hook);

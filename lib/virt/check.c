@@ -58,6 +58,34 @@ enum vt_check_status vt_check_report_result(const struct vt_check_report *report
     return worst;
 }
 
+void vt_check_report_print(const struct vt_check_report *report, FILE *out)
+{
+    for (size_t i = 0; i < report->count; i++) {
+        const struct vt_check_item *it = &report->items[i];
+        fprintf(out, "%s  %-12s %s%s%s\n", vt_check_status_name(it->status), it->name, it->message,
+                it->fix ? "; fix: " : "", it->fix ? it->fix : "");
+    }
+}
+
+json_object *vt_check_report_json(const struct vt_check_report *report)
+{
+    json_object *o = json_object_new_object(), *list = json_object_new_array();
+    for (size_t i = 0; i < report->count; i++) {
+        const struct vt_check_item *it = &report->items[i];
+        json_object *j = json_object_new_object();
+        json_object_object_add(j, "item", json_object_new_string(it->name));
+        json_object_object_add(j, "status",
+                               json_object_new_string(vt_check_status_name(it->status)));
+        json_object_object_add(j, "message", json_object_new_string(it->message));
+        json_object_object_add(j, "fix", it->fix ? json_object_new_string(it->fix) : NULL);
+        json_object_array_add(list, j);
+    }
+    json_object_object_add(
+        o, "result", json_object_new_string(vt_check_status_name(vt_check_report_result(report))));
+    json_object_object_add(o, "checks", list);
+    return o;
+}
+
 static int vt_check_grow(struct vt_check_report *r)
 {
     if (r->count < r->capacity)
@@ -103,6 +131,17 @@ bool vt_check_access(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, 
     if (in_group)
         return ((st_mode >> 3) & want) == want;
     return (st_mode & want) == want;
+}
+
+enum vt_check_status vt_check_kvm_verdict(const struct stat *st, const gid_t *kvm_gid,
+                                          const struct vt_check_qemu *qemu)
+{
+    if (qemu && !vt_check_access(qemu->uid, qemu->gid, qemu->groups, qemu->ngroups, st->st_uid,
+                                 st->st_gid, st->st_mode, 06))
+        return VT_CHECK_FAIL;
+    bool expected =
+        st->st_uid == 0 && kvm_gid && st->st_gid == *kvm_gid && (st->st_mode & 07777) == 0660;
+    return expected ? VT_CHECK_PASS : VT_CHECK_WARN;
 }
 
 int vt_check_run(virConnectPtr conn, const char *uri, const char *conn_error,

@@ -7,8 +7,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
+#include <json-c/json.h>
 #include <libvirt/libvirt.h>
 
 #include "error.h"
@@ -39,6 +42,14 @@ size_t vt_check_report_count(const struct vt_check_report *report, enum vt_check
 /* The worst status of the report. */
 enum vt_check_status vt_check_report_result(const struct vt_check_report *report);
 
+/* One line per item: "STATUS  NAME         MESSAGE", then "; fix: FIX"
+ * unless it passed. */
+void vt_check_report_print(const struct vt_check_report *report, FILE *out);
+
+/* {"result": the worst status, "checks": [{"item", "status", "message",
+ * "fix" (null for a PASS)}, ...]}: the caller puts it. */
+json_object *vt_check_report_json(const struct vt_check_report *report);
+
 /* The host files the checks read, besides the configured directories:
  * fixed at build time, replaced by the unit tests. */
 struct vt_check_env {
@@ -67,6 +78,7 @@ struct vt_check_ctx {
     bool apparmor_driver; /* libvirt confines QEMU with AppArmor */
     bool selinux_driver;  /* ... with SELinux */
     bool libvirt_kvm;     /* libvirt offers domain type 'kvm' */
+    bool hook_file_ok;    /* the hook file passed */
 };
 
 /* Adds an item (fix NULL for a PASS); -1 only when out of memory. */
@@ -99,6 +111,21 @@ int vt_check_selinux(struct vt_check_ctx *c);
  * (want: the access bits, 06 for rw, 01 to enter a directory). */
 bool vt_check_access(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, uid_t st_uid,
                      gid_t st_gid, mode_t st_mode, mode_t want);
+
+/* The QEMU user as libvirt starts QEMU: its uid, the configured group, and
+ * the groups of its passwd entry. */
+struct vt_check_qemu {
+    uid_t uid;
+    gid_t gid;
+    const gid_t *groups;
+    size_t ngroups;
+};
+
+/* The verdict on /dev/kvm as st describes it: FAIL if the QEMU user (NULL:
+ * not known) cannot open it read-write, WARN if it is not root:kvm 0660
+ * (kvm_gid NULL: this host has no group kvm), else PASS. */
+enum vt_check_status vt_check_kvm_verdict(const struct stat *st, const gid_t *kvm_gid,
+                                          const struct vt_check_qemu *qemu);
 
 /* check-kvm.c: runs a real-mode vCPU through `dev` (in a child, bounded)
  * until it halts; *ms gets how long it took. -1 with *err saying why not. */
