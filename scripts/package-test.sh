@@ -76,7 +76,7 @@ run_lintian() {
 # --- the installed package (in a private mount namespace) ------------------
 
 installed() {
-	dpkg-query -W -f='${db:Status-Status}' virt-template 2>/dev/null | grep -qv '^not-installed$'
+	dpkg-query -W -f='${db:Status-Status}' virt-template 2>/dev/null | grep -v '^not-installed$' >/dev/null
 }
 
 # Why the install part cannot run here, or nothing.
@@ -120,10 +120,13 @@ smoke() {
 		sleep 0.1
 	done
 	grep -q 'VT-TICK' "$log" 2>/dev/null || { tail -n 5 "$log" >&2 || true; fail "no VT-TICK in $log"; }
-	state=$(virsh domstate c1 | head -n 1)
+	# Whole outputs, never `| head` or `| grep -q`: under pipefail a writer
+	# that a reader left early dies of SIGPIPE (141).
+	state=$(virsh domstate c1)
+	state=${state%%$'\n'*}
 	[ "$state" = running ] || fail "clone c1 is '$state', not running"
 	"$VT" -q delete --force vt-pkg
-	! virsh -q list --all --name | grep -qx c1 || fail "delete --force left clone c1"
+	if virsh -q list --all --name | grep -x c1 >/dev/null; then fail "delete --force left clone c1"; fi
 }
 
 # dpkg $@, expecting success and a line on stderr matching $1 (or none: "").
