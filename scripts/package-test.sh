@@ -134,7 +134,7 @@ dpkg_expect() {
 	local want=$1 err
 	shift
 	err=$(dpkg "$@" 2>&1 >/dev/null) || { printf '%s\n' "$err" >&2; fail "dpkg $*"; }
-	[ -z "$want" ] || printf '%s\n' "$err" | grep -q -- "$want" ||
+	[ -z "$want" ] || printf '%s\n' "$err" | grep -- "$want" >/dev/null ||
 		{ printf '%s\n' "$err" >&2; fail "dpkg $* did not say '$want'"; }
 }
 

@@ -1134,7 +1134,7 @@ distro_teardown() {
 	local p
 	virsh -q undefine "$DISTRO_VM" >/dev/null
 	for p in $(virsh pool-list --all --name); do
-		virsh pool-dumpxml "$p" | grep -q "<path>$DISTRO_DIR</path>" || continue
+		virsh pool-dumpxml "$p" | grep "<path>$DISTRO_DIR</path>" >/dev/null || continue
 		virsh -q pool-destroy "$p" >/dev/null 2>&1 || true
 		virsh -q pool-undefine "$p" >/dev/null
 	done

@@ -77,7 +77,7 @@ inside() {
 	ip link set lo up
 	# Wait for our end of the veth pair (the starter moves it in).
 	for _ in $(seq 100); do
-		ip addr show dev "$LINK" 2>/dev/null | grep -q "$PEER_ADDR" && break
+		ip addr show dev "$LINK" 2>/dev/null | grep "$PEER_ADDR" >/dev/null && break
 		sleep 0.1
 	done
 	peer_etc "$dir"

@@ -46,14 +46,14 @@ done
 # A shell file: named *.sh, *.bash or *.bats, or starting with a sh or bash #!.
 is_shell() {
 	case "$1" in *.sh | *.bash | *.bats) return 0 ;; esac
-	head -n 1 "$1" 2>/dev/null | grep -Eq '^#! *(/usr)?/bin/(env +)?(ba)?sh\b'
+	head -n 1 "$1" 2>/dev/null | grep -E '^#! *(/usr)?/bin/(env +)?(ba)?sh\b' >/dev/null
 }
 if [ "$check_git" = 1 ]; then
 	i=$((i + 1))
 	missing=()
 	while IFS= read -r -d '' f; do
 		is_shell "$f" || continue
-		printf '%s\n' "${files[@]}" | grep -qxF -- "$f" || missing+=("$f")
+		printf '%s\n' "${files[@]}" | grep -xF -- "$f" >/dev/null || missing+=("$f")
 	done < <(git ls-files -z)
 	if [ ${#missing[@]} = 0 ]; then
 		echo "ok $i - every shell file git tracks is in vt_shell_files or vt_bats_files"
