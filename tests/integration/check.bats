@@ -36,10 +36,10 @@ has_line() {
 
 # No line of the output of the last run matches extended regex $1.
 lacks_line() {
-	! grep -Eq -- "$1" <<<"$output" || {
+	if grep -Eq -- "$1" <<<"$output"; then
 		printf 'a line matches %s in\n%s\n' "$1" "$output" >&2
 		return 1
-	}
+	fi
 }
 
 # The last run failed with exactly $1 FAIL items, and said so on stderr.
