@@ -39,6 +39,8 @@ int vt_cmd_info(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
 int vt_cmd_delete(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
 int vt_cmd_stats(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
 int vt_cmd_check(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
+int vt_cmd_pool(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
+int vt_cmd_take(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
 int vt_cmd_detach(struct vt_cli *cli, int argc, char **argv, vt_error_t *err);
 
 /* Opens cli->conn on first use, refusing libvirt or QEMU below the

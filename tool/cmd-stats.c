@@ -40,6 +40,8 @@ static json_object *vt_stats_json(const struct vt_template_stats *s)
     json_object_object_add(o, "total_pss_bytes", json_object_new_int64((int64_t)s->total_pss));
     json_object_object_add(o, "independent_bytes", json_object_new_int64((int64_t)s->independent));
     json_object_object_add(o, "saved_bytes", json_object_new_int64((int64_t)vt_stats_saved_bytes(s)));
+    json_object_object_add(o, "pool_slots", json_object_new_int64((int64_t)s->pool_slots));
+    json_object_object_add(o, "pool_pss_bytes", json_object_new_int64((int64_t)s->pool_pss));
     return o;
 }
 
@@ -58,9 +60,14 @@ static void vt_stats_print(const struct vt_template_stats *s)
                vt_cli_size(m->mem.overhead, d, sizeof(d)));
     }
     uint64_t saved = vt_stats_saved_bytes(s);
-    printf("Total PSS of %zu running: %s; as independent copies: %s; saved: %s\n\n", s->count,
+    printf("Total PSS of %zu running: %s; as independent copies: %s; saved: %s\n", s->count,
            vt_cli_size(s->total_pss, a, sizeof(a)), vt_cli_size(s->independent, b, sizeof(b)),
            vt_cli_size(saved, c, sizeof(c)));
+    if (s->pool_slots > 0)
+        printf("Warm pool: %zu idle slot(s), %s PSS, %s per slot\n", s->pool_slots,
+               vt_cli_size(s->pool_pss, a, sizeof(a)),
+               vt_cli_size(s->pool_pss / s->pool_slots, b, sizeof(b)));
+    printf("\n");
 }
 
 static int vt_stats_one(struct vt_cli *cli, const char *name, json_object *array, vt_error_t *err)

@@ -23,6 +23,8 @@ static const struct vt_command vt_commands[] = {
     {"list", vt_cmd_list, "list [--json]"},
     {"info", vt_cmd_info, "info TEMPLATE [--json]"},
     {"delete", vt_cmd_delete, "delete TEMPLATE [--force]"},
+    {"pool", vt_cmd_pool, "pool TEMPLATE [--size N [--no-wait] | --refill | --json]"},
+    {"take", vt_cmd_take, "take TEMPLATE [NAME]"},
     {"detach", vt_cmd_detach, "detach CLONE [--disk-dir DIR]"},
     {"stats", vt_cmd_stats, "stats [TEMPLATE] [--json]"},
     {"check", vt_cmd_check, "check [--json]"},

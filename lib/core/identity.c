@@ -135,6 +135,11 @@ static int vt_identity_hand_over(int fd, vt_error_t *err)
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
         for (int i = 0; i < 3 && null >= 0; i++)
             dup2(null, i);
+        /* Nothing of the sender's but the socket: a take's courier must not
+         * keep its libvirt connection open for minutes. */
+        if (fd > 3)
+            close_range(3, (unsigned)fd - 1, 0);
+        close_range((unsigned)fd + 1, ~0U, 0);
         vt_identity_courier(fd);
         _exit(0);
     }

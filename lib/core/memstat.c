@@ -110,3 +110,21 @@ int vt_memstat_read(pid_t pid, const char *mem_path, struct vt_memstat *st, vt_e
     st->overhead = st->pss > st->ram_pss ? st->pss - st->ram_pss : 0;
     return 0;
 }
+
+int vt_memstat_parse_available(const char *meminfo, uint64_t *bytes, vt_error_t *err)
+{
+    const char *line = strstr(meminfo, "MemAvailable:");
+    unsigned long long kib;
+    if (line == NULL || sscanf(line, "MemAvailable: %llu kB", &kib) != 1)
+        return vt_error_set(err, 0, "/proc/meminfo has no 'MemAvailable:' line");
+    *bytes = (uint64_t)kib * 1024;
+    return 0;
+}
+
+int vt_memstat_available(uint64_t *bytes, vt_error_t *err)
+{
+    vt_autofree char *text = NULL;
+    if (vt_file_read("/proc/meminfo", VT_SMAPS_MAX, &text, NULL, err) < 0)
+        return -1;
+    return vt_memstat_parse_available(text, bytes, err);
+}

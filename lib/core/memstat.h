@@ -28,6 +28,10 @@ int vt_memstat_parse_rollup(const char *text, struct vt_memstat *st, vt_error_t 
 int vt_memstat_parse_smaps(const char *text, const char *mem_path, struct vt_memstat *st,
                            vt_error_t *err);
 
+/* "MemAvailable:" of a /proc/meminfo text, and of this host's. */
+int vt_memstat_parse_available(const char *meminfo, uint64_t *bytes, vt_error_t *err);
+int vt_memstat_available(uint64_t *bytes, vt_error_t *err);
+
 int vt_memstat_read(pid_t pid, const char *mem_path, struct vt_memstat *st, vt_error_t *err);
 
 #endif

@@ -25,8 +25,8 @@ static struct vt_dirs vt_configured_dirs = {
 /* DIR/NAME followed by these. */
 static const char *const vt_path_suffixes[] = {
     [VT_PATH_STORE_DIR] = "",          [VT_PATH_META] = "/meta.json", [VT_PATH_XML] = "/domain.xml",
-    [VT_PATH_DEVICE_STATE] = "/state", [VT_PATH_MEM_DIR] = "",        [VT_PATH_MEM] = "/memory",
-    [VT_PATH_DISK_DIR] = "",
+    [VT_PATH_DEVICE_STATE] = "/state", [VT_PATH_POOL] = "/pool.json", [VT_PATH_POOL_LOCK] = "/pool.lock",
+    [VT_PATH_MEM_DIR] = "",            [VT_PATH_MEM] = "/memory",     [VT_PATH_DISK_DIR] = "",
 };
 _Static_assert(sizeof(vt_path_suffixes) / sizeof(vt_path_suffixes[0]) == VT_PATH_KIND_LAST,
                "vt_path_suffixes must cover enum vt_path_kind");

@@ -26,6 +26,8 @@ enum vt_path_kind {
     VT_PATH_META,         /* STATE/T/meta.json */
     VT_PATH_XML,          /* STATE/T/domain.xml */
     VT_PATH_DEVICE_STATE, /* STATE/T/state */
+    VT_PATH_POOL,         /* STATE/T/pool.json: the warm pool's size and members */
+    VT_PATH_POOL_LOCK,    /* STATE/T/pool.lock: held by the one refill that runs */
     VT_PATH_MEM_DIR,      /* MEM/T */
     VT_PATH_MEM,          /* MEM/T/memory */
     VT_PATH_DISK_DIR,     /* DISK/T */

@@ -199,6 +199,7 @@ static int vt_store_remove_files(const struct vt_dirs *tdirs, const char *name, 
 {
     static const enum vt_path_kind order[] = {VT_PATH_META, VT_PATH_MEM, VT_PATH_MEM_DIR,
                                               VT_PATH_DEVICE_STATE, VT_PATH_XML,
+                                              VT_PATH_POOL,         VT_PATH_POOL_LOCK,
                                               VT_PATH_STORE_DIR};
     for (size_t i = 0; i < VT_N_ELEMENTS(order); i++)
         if (vt_store_unlink(tdirs, order[i], name, err) < 0)

@@ -216,17 +216,25 @@ int vt_clone_preview(virConnectPtr conn, const struct vt_dirs *dirs,
 int vt_clone_create(virConnectPtr conn, const struct vt_dirs *dirs,
                     const struct vt_clone_request *req, char ***made, vt_error_t *err)
 {
-    struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
-    vt_autofree char *live = NULL;
-    vt_autostrv char **names = NULL;
     /* The lock makes name picking and definition atomic against other
      * clone and delete runs. */
     vt_autoclose int lock = vt_store_lock(dirs, err);
+    if (lock < 0)
+        return -1;
+    return vt_clone_create_locked(conn, dirs, req, made, err);
+}
+
+int vt_clone_create_locked(virConnectPtr conn, const struct vt_dirs *dirs,
+                           const struct vt_clone_request *req, char ***made, vt_error_t *err)
+{
+    struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
+    vt_autofree char *live = NULL;
+    vt_autostrv char **names = NULL;
     vt_autofree char *data = NULL;
     vt_autofree bool *used_ports = calloc(65536, sizeof(bool));
     if (used_ports == NULL)
         return vt_error_nomem(err);
-    if (lock < 0 || vt_clone_load(dirs, req->template_name, &meta, &live, err) < 0 ||
+    if (vt_clone_load(dirs, req->template_name, &meta, &live, err) < 0 ||
         vt_clone_check_qemu(conn, &meta, err) < 0 ||
         vt_clone_names(conn, dirs, req, &names, err) < 0 ||
         vt_clone_check_extras(req, names, &data, err) < 0 ||
@@ -248,5 +256,15 @@ int vt_clone_create(virConnectPtr conn, const struct vt_dirs *dirs,
         }
     }
     *made = vt_steal(names);
+    return 0;
+}
+
+int vt_clone_remove(virConnectPtr conn, const struct vt_dirs *dirs, const struct vt_meta *meta,
+                    const char *name, vt_error_t *err)
+{
+    if (vt_virt_domain_remove(conn, name, err) < 0 ||
+        vt_store_clone_files_remove(dirs, meta, name, err) < 0 ||
+        vt_clone_config_remove(dirs, meta->name, name, err) < 0)
+        return vt_error_prefix(err, "cannot remove clone '%s'", name);
     return 0;
 }

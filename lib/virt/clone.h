@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "clone-config.h"
+#include "meta.h"
 #include "paths.h"
 #include "progress.h"
 
@@ -38,5 +39,13 @@ int vt_clone_preview(virConnectPtr conn, const struct vt_dirs *dirs,
  * every domain this call made is removed again. *made receives the names. */
 int vt_clone_create(virConnectPtr conn, const struct vt_dirs *dirs,
                     const struct vt_clone_request *req, char ***made, vt_error_t *err);
+
+/* vt_clone_create for a caller that holds the store lock (vt_store_lock). */
+int vt_clone_create_locked(virConnectPtr conn, const struct vt_dirs *dirs,
+                           const struct vt_clone_request *req, char ***made, vt_error_t *err);
+
+/* Removes clone `name` (domain, disk overlays, config) of template meta. */
+int vt_clone_remove(virConnectPtr conn, const struct vt_dirs *dirs, const struct vt_meta *meta,
+                    const char *name, vt_error_t *err);
 
 #endif

@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "meta.h"
+#include "pool-members.h"
 #include "store.h"
 #include "virt.h"
 
@@ -35,6 +36,10 @@ static int vt_stats_add(virConnectPtr conn, const struct vt_dirs *dirs,
     s->domains = bigger;
     s->domains[s->count++] = d;
     s->total_pss += d.mem.pss;
+    if (strcmp(role, "pool") == 0) {
+        s->pool_slots++;
+        s->pool_pss += d.mem.pss;
+    }
     s->independent += d.mem.overhead + d.mem.ram_rss;
     return 0;
 }
@@ -65,8 +70,13 @@ int vt_stats_collect(virConnectPtr conn, const struct vt_dirs *dirs, const char 
     int rc = meta.state == VT_TEMPLATE_BOOTING
                  ? vt_stats_add(conn, dirs, s, name, "template", mem_path, err)
                  : 0;
+    struct vt_pool pool = {0};
+    vt_autoerror vt_error_t no_pool = NULL;
+    vt_pool_load(dirs, name, &pool, &no_pool);
     for (char **c = clones; rc == 0 && *c; c++)
-        rc = vt_stats_add(conn, dirs, s, *c, "clone", mem_path, err);
+        rc = vt_stats_add(conn, dirs, s, *c, vt_pool_find(&pool, *c) ? "pool" : "clone", mem_path,
+                          err);
+    vt_pool_clear(&pool);
     if (rc < 0)
         vt_stats_clear(s);
     return rc;

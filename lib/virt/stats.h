@@ -17,7 +17,7 @@
 
 struct vt_domain_memory {
     char *name;
-    const char *role; /* "clone" or "template" */
+    const char *role; /* "clone", "pool" (an idle warm pool member) or "template" */
     pid_t pid;
     struct vt_memstat mem;
 };
@@ -30,6 +30,8 @@ struct vt_template_stats {
     struct vt_domain_memory *domains;
     uint64_t total_pss;
     uint64_t independent; /* the same domains as independent copies: overhead + guest RSS each */
+    size_t pool_slots;    /* idle warm pool members among the domains */
+    uint64_t pool_pss;    /* their PSS: what keeping the pool costs */
 };
 
 /* What sharing saves: the independent copies' memory minus the total PSS. */

@@ -9,6 +9,7 @@
 #include "disk.h"
 #include "fileio.h"
 #include "names.h"
+#include "pool.h"
 #include "store.h"
 #include "virt.h"
 #include "xml.h"
@@ -138,7 +139,7 @@ static int vt_template_remove_clones(virConnectPtr conn, char **clones, vt_error
 }
 
 static int vt_template_check_deletable(const char *name, char **clones, bool running, bool force,
-                                       vt_error_t *err)
+                                       bool pool_members, vt_error_t *err)
 {
     size_t n = 0;
     while (clones[n])
@@ -146,12 +147,22 @@ static int vt_template_check_deletable(const char *name, char **clones, bool run
     if (force)
         return 0;
     if (n > 0)
-        return vt_error_set(
-            err, 0, "template '%s' has %zu clone(s) defined; use --force to remove them too", name,
-            n);
+        return vt_error_set(err, 0,
+                            "template '%s' has %zu clone(s) defined%s; use --force to remove them "
+                            "too",
+                            name, n, pool_members ? ", some in its warm pool" : "");
     if (running)
         return vt_error_set(err, 0, "template '%s' is running; use --force to destroy it", name);
     return 0;
+}
+
+static bool vt_template_has_pool(const struct vt_dirs *dirs, const char *name)
+{
+    struct vt_pool pool = {0};
+    vt_autoerror vt_error_t ignored = NULL;
+    bool members = vt_pool_load(dirs, name, &pool, &ignored) == 0 && pool.n > 0;
+    vt_pool_clear(&pool);
+    return members;
 }
 
 int vt_template_delete(virConnectPtr conn, const struct vt_dirs *dirs, const char *name, bool force,
@@ -165,11 +176,15 @@ int vt_template_delete(virConnectPtr conn, const struct vt_dirs *dirs, const cha
     if (!vt_store_exists(dirs, name))
         return vt_error_set(err, 0, "template '%s' does not exist", name);
     vt_autostrv char **clones = NULL;
+    /* First, so that no refill brings members back (pool.h). */
+    if (force && vt_pool_drain_locked(conn, dirs, name, err) < 0)
+        return -1;
     if (vt_virt_list_clones(conn, name, &clones, err) < 0)
         return -1;
     vt_autodomain virDomainPtr dom = virDomainLookupByName(conn, name);
     bool running = dom && virDomainIsActive(dom) == 1;
-    if (vt_template_check_deletable(name, clones, running, force, err) < 0 ||
+    if (vt_template_check_deletable(name, clones, running, force,
+                                    vt_template_has_pool(dirs, name), err) < 0 ||
         vt_template_remove_clones(conn, clones, err) < 0)
         return -1;
     if (running && virDomainDestroy(dom) < 0)
