@@ -35,31 +35,6 @@ wait_identity() {
 	wait_for_file_match "$(console_log "$1")" "virt-template-guest: identity applied: name=$1" 30
 }
 
-# Field $2 of the guest's `ident` answer (hostname, mac, time, data).
-ident_of() {
-	local log n
-	log=$(console_log "$1")
-	n=$(grep -c '^VT-ID ' "$log" || true)
-	guest_command "$1" ident
-	for _ in $(seq 100); do
-		[ "$(grep -c '^VT-ID ' "$log" || true)" -gt "$n" ] && break
-		sleep 0.1
-	done
-	grep '^VT-ID ' "$log" | tail -n 1 | tr -d '\r' | tr ' ' '\n' | sed -n "s/^$2=//p"
-}
-
-# Guest $1's wall clock is within 2 s of the host's: its `ident` answer
-# (whole seconds) must fall between the host's clock before the question,
-# less 2, and after the answer, plus 2; the round trip takes seconds.
-clock_close() {
-	local before guest after
-	before=$(date +%s)
-	guest=$(ident_of "$1" time)
-	after=$(date +%s)
-	[ "$guest" -ge $((before - 2)) ] && [ "$guest" -le $((after + 2)) ] && return 0
-	echo "$1: guest clock $guest, host $before..$after" >&2
-	return 1
-}
 
 domif_mac() { virsh domiflist "$1" | awk 'NR > 2 && $5 {print $5; exit}'; }
 

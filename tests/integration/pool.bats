@@ -73,6 +73,8 @@ assert_settled() {
 
 @test "take hands out a running member with its own identity, and the pool refills behind it" {
 	wait_pool_full 2
+	# Long enough for a clock sent at the fill to be seen stale.
+	sleep 5
 	local before name
 	before=$(members)
 	run --separate-stderr virt-template take "$T"
@@ -81,8 +83,12 @@ assert_settled() {
 	grep -qx "$name" <<<"$before"
 	[ "$(domain_state "$name")" = running ]
 	assert_ticks "$name"
-	# The started hook held the identity back; take sent it.
+	# The started hook held the identity back; take sent it, with the
+	# clock of the take: the member sat paused for seconds (setup's sleep).
 	wait_for_file_match "$(console_log "$name")" "identity applied: name=$name" 30
+	clock_close "$name"
+	[ "$(grep -c 'identity applied' "$(console_log "$name")")" = 1 ]
+	[ "$(ident_of "$name" hostname)" = "$name" ]
 	run members
 	if grep -qx "$name" <<<"$output"; then
 		echo "$name is still a member" >&2
