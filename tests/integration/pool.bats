@@ -214,6 +214,38 @@ assert_settled() {
 	assert_settled
 }
 
+@test "after a host reboot the first take starts a clone the ordinary way, and the pool refills" {
+	virt-template -q pool "$T" --size 2
+	local m d
+	# Only the pool is left to the reboot: the clones taken so far go.
+	for d in $(virsh list --all --name | grep "^$T-" || true); do
+		if ! members | grep -qx "$d"; then
+			virsh -q destroy "$d" >/dev/null 2>&1 || true
+			virsh -q undefine "$d" >/dev/null
+		fi
+	done
+	# libvirt-guests at shutdown (ON_SHUTDOWN=suspend) saves every active
+	# domain, paused members too; then the host goes down.
+	for m in $(members); do
+		virsh -q managedsave "$m"
+	done
+	stop_daemon libvirtd
+	stop_daemon virtlogd
+	find /run/libvirt "$VT_RUNDIR" -mindepth 1 -delete
+	start_virtlogd
+	start_libvirtd
+	run --separate-stderr virt-template take "$T"
+	[ "$status" -eq 0 ]
+	local name=$output
+	[[ "$stderr" == "The pool of 'pl' is empty: started '$name' the ordinary way" ]]
+	[ "$(domain_state "$name")" = running ]
+	assert_ticks "$name"
+	wait_pool_full 2
+	# The saved members were removed with their images, not resumed.
+	[ -z "$(virsh list --all --with-managed-save --name | grep "^$T-" || true)" ]
+	assert_settled
+}
+
 @test "take from an empty pool starts a clone the ordinary way and says so" {
 	virt-template -q pool "$T" --size 0
 	[ "$(pool_field size)" = 0 ]
