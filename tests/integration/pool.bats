@@ -170,8 +170,8 @@ assert_settled() {
 	run --separate-stderr virt-template pool "$T" --size 1000
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
-	[ "$(grep -c . <<<"$stderr")" = 1 ]
 	# shellcheck disable=SC2154 # bats' run --separate-stderr sets $stderr
+	[ "$(grep -c . <<<"$stderr")" = 1 ]
 	[[ "$stderr" =~ "a pool of 1000 for 'pl' needs about "[0-9]+" MiB more (998 idle slot(s) of ~"[0-9.]+" MiB each), but only "[0-9]+" MiB is available" ]]
 	[ "$(virt-template pool "$T" --json | jq 'del(.slot_bytes)')" = "$before" ]
 	[ "$(virsh list --all --name | sort)" = "$domains" ]
