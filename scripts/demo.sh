@@ -95,7 +95,49 @@ inside() {
 		printf '| %s | %d | %s |\n' "$c" "$start_ms" "$(div "$pss" 1024 1)"
 	done
 	printf '| total | | %s |\n' "$(div "$total" 1024 1)"
+	demo_pool "$t"
 	virt-template -q delete --force "$t"
+}
+
+# pool_ready T N: up to 60 s until T's pool has N ready members and no refill.
+pool_ready() {
+	local i json
+	for i in $(seq 600); do
+		json=$(virt-template pool "$1" --json)
+		if grep -q "\"ready\": $2," <<<"$json" && grep -q '"refilling": false' <<<"$json"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "demo: the pool of $1 never held $2 ready clones" >&2
+	return 1
+}
+
+# The warm pool: clones restored and paused ahead of time; take resumes one.
+demo_pool() {
+	local t=$1 size=3 t0 fill takes=() c slot
+	echo "== warm pool: $size clones restored and paused, then take 3 (each after the refill)" >&2
+	t0=$(now_ms)
+	virt-template -q pool "$t" --size "$size"
+	fill=$(($(now_ms) - t0))
+	slot=$(virt-template stats "$t" --json | sed -n 's/.*"pool_pss_bytes": \([0-9]*\).*/\1/p')
+	for i in 1 2 3; do
+		pool_ready "$t" "$size"
+		t0=$(now_ms)
+		c=$(virt-template -q take "$t")
+		takes+=("$(($(now_ms) - t0)) ms ($c)")
+	done
+	echo
+	echo "| warm pool | value |"
+	echo "|---|---|"
+	local joined
+	joined=$(printf '%s, ' "${takes[@]}")
+	# shellcheck disable=SC2016 # Markdown code, not command substitutions
+	printf '| fill %d clones (`pool --size %d`) | %d ms |\n' "$size" "$size" "$fill"
+	printf '| idle slot PSS (mean) | %s MiB |\n' "$(div "$slot" $((size * 1048576)) 1)"
+	# shellcheck disable=SC2016
+	printf '| `take` -> running | %s |\n' "${joined%, }"
+	virt-template -q pool "$t" --size 0
 }
 
 if [ "${1:-}" = --inside ]; then inside; else outside; fi
