@@ -87,6 +87,9 @@ expect "virt-template -: the global options of --help" "$globals" "$(comp virt-t
 expect "virt-template clone --: clone's options" \
 	"$(words --count --prefix --start --print-xml --data --forward --help)" \
 	"$(comp virt-template clone --)"
+expect "virt-template pool --: pool's options" \
+	"$(words --size --no-wait --refill --json --help)" "$(comp virt-template pool --)"
+expect "virt-template take --: --help only" "--help" "$(comp virt-template take --)"
 for cmd in "${commands[@]}"; do
 	mapfile -t opts < <("$TOOL" "$cmd" --help | grep -oE -- '--[a-z][a-z-]*')
 	expect "virt-template $cmd --: the options of its --help" "$(words --help "${opts[@]}")" \
@@ -114,8 +117,18 @@ expect "virt-template --connect=URI delete: the templates" "$(words web db)" \
 called "--connect=URI goes on to list --json" "virt-template -c test:///y list --json"
 expect "virt-template detach: the clones" "$(words web1 web2)" "$(comp virt-template detach "")"
 called "clone names come from list --json" "virt-template list --json"
+expect "virt-template pool: the templates" "$(words web db)" "$(comp virt-template pool "")"
+called "pool's template names come from list --json" "virt-template list --json"
+expect "virt-template -c URI take w: web" "web" "$(comp virt-template -c test:///p take w)"
+called "-c URI goes on to take's list --json" "virt-template -c test:///p list --json"
+expect "virt-template pool --size N: the value is no template, the templates follow" \
+	"$(words web db)" "$(comp virt-template pool --size 4 "")"
+called "pool --size N: list --json once" "virt-template list --json"
 expect "virt-template clone web: a new name, nothing to complete" "" "$(comp virt-template clone web "")"
+expect "virt-template take web: a new NAME, nothing to complete" "" "$(comp virt-template take web "")"
 expect "virt-template save web: nothing after the template" "" "$(comp virt-template save web "")"
+expect "virt-template pool web: nothing after the template" "" "$(comp virt-template pool web "")"
+expect "virt-template pool web --size: no completion" "" "$(comp virt-template pool web --size "")"
 called "new names run nothing" ""
 
 expect "create --xml: files" "dom.xml" "$(comp virt-template create t --xml d)"

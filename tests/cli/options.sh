@@ -98,15 +98,67 @@ for cmd in "${commands[@]}"; do
 	report "virt-template(1), $cmd: the command and the options of its --help" "${lack[@]}"
 done
 
-# Each tool/cmd-*.c defines the commands it runs (vt_cmd_NAME); its getopt
-# tables are what those commands accept.
+# The functions of a C file as this tree lays them out (a body opens with
+# "{" and closes with "}" at the start of a line): "F FUNC" for each, "T
+# FUNC --OPT" for each long option of a getopt table in its body, "C FUNC
+# CALLEE" for each call in it.
+c_functions() {
+	awk '
+	!body && /^[A-Za-z_].*[A-Za-z0-9_]\(/ && !/;[ \t]*$/ {
+		head = $0; sub(/\(.*/, "", head); n = split(head, w, /[ *]+/); fn = w[n]
+	}
+	/^[{]$/ { body = 1; print "F", fn; next }
+	/^[}]/ { body = 0; next }
+	body {
+		line = $0
+		while (match(line, /[{]"[a-z][a-z0-9-]*", *(no|required|optional)_argument/)) {
+			opt = substr(line, RSTART + 2, RLENGTH - 2); sub(/".*/, "", opt)
+			if (opt != "help") print "T", fn, "--" opt
+			line = substr(line, RSTART + RLENGTH)
+		}
+		line = $0
+		while (match(line, /[A-Za-z_][A-Za-z0-9_]*\(/)) {
+			print "C", fn, substr(line, RSTART, RLENGTH - 1)
+			line = substr(line, RSTART + RLENGTH)
+		}
+	}' "$1"
+}
+# command_options FUNCS CMD: the long options of the tables that vt_cmd_CMD
+# reaches, in its own body or in the file's functions it calls.
+command_options() {
+	local funcs=$1 f c
+	local -A seen=()
+	local -a todo=("vt_cmd_$2")
+	while [ ${#todo[@]} -gt 0 ]; do
+		f=${todo[0]}
+		todo=("${todo[@]:1}")
+		[ -z "${seen[$f]:-}" ] || continue
+		seen[$f]=1
+		awk -v f="$f" '$1 == "T" && $2 == f { print $3 }' <<<"$funcs"
+		while read -r c; do
+			todo+=("$c")
+		done < <(awk -v f="$f" '$1 == "C" && $2 == f { print $3 }' <<<"$funcs" |
+			grep -Fxf <(awk '$1 == "F" { print $2 }' <<<"$funcs") || true)
+	done | sort -u
+}
+
+# Each tool/cmd-*.c defines the commands it runs (vt_cmd_NAME); the getopt
+# tables each reaches are what it accepts, and every table is some
+# command's.
 for file in "$VT_SRCDIR"/tool/cmd-*.c; do
+	rel=${file#"$VT_SRCDIR"/}
+	funcs=$(c_functions "$file")
 	mapfile -t defined < <(grep -oE '^int vt_cmd_[a-z]+\(' "$file" | sed -E 's/^int vt_cmd_([a-z]+)\(/\1/')
-	mapfile -t table < <(table_options "$file")
+	reached=()
 	for cmd in "${defined[@]}"; do
+		mapfile -t table < <(command_options "$funcs" "$cmd")
+		reached+=("${table[@]}")
 		mapfile -t lack < <(missing "$("$TOOL" "$cmd" --help 2>&1)" "${table[@]}")
-		report "virt-template $cmd --help: the options of ${file#"$VT_SRCDIR"/}" "${lack[@]}"
+		report "virt-template $cmd --help: the options of its getopt tables in $rel" "${lack[@]}"
 	done
+	mapfile -t table < <(table_options "$file")
+	mapfile -t lack < <(missing "${reached[*]}" "${table[@]}")
+	report "$rel: each option of its getopt tables is a command's" "${lack[@]}"
 done
 
 # The hook: each (operation, sub-operation) it handles, and whatever its

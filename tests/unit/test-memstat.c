@@ -1,4 +1,5 @@
-/* lib/memstat: smaps_rollup and the template file's mapping in smaps. */
+/* lib/memstat: smaps_rollup, the template file's mapping in smaps, and
+ * MemAvailable in /proc/meminfo. */
 #include "vt-test.h"
 
 #include <unistd.h>
@@ -88,6 +89,50 @@ static void test_inconsistent_mapping(void **state)
     vt_test_assert_error(&err, "inconsistent mapping of '/m'");
 }
 
+/* /proc/meminfo as Linux writes it: MemAvailable, not MemFree, and in KiB. */
+static void test_available(void **state)
+{
+    static const char meminfo[] = "MemTotal:       16314192 kB\n"
+                                  "MemFree:          812344 kB\n"
+                                  "MemAvailable:    9876543 kB\n"
+                                  "Buffers:          412000 kB\n";
+    uint64_t bytes = 0;
+    vt_error_t err = NULL;
+    assert_int_equal(vt_memstat_parse_available(meminfo, &bytes, &err), 0);
+    assert_int_equal(bytes, 9876543 * KiB);
+    /* The last line, without a newline. */
+    assert_int_equal(vt_memstat_parse_available("MemFree: 1 kB\nMemAvailable: 2 kB", &bytes, &err),
+                     0);
+    assert_int_equal(bytes, 2 * KiB);
+}
+
+/* A kernel before 3.14 has no MemAvailable; the text is not guessed at. */
+static void test_available_missing(void **state)
+{
+    static const char *const bad[] = {
+        "MemTotal:       16314192 kB\nMemFree:          812344 kB\nBuffers:  412000 kB\n",
+        "MemAvailable:\n",
+        "MemAvailable: unknown kB\n",
+        "",
+    };
+    for (size_t i = 0; i < VT_TEST_N(bad); i++) {
+        uint64_t bytes = 42;
+        vt_error_t err = NULL;
+        assert_int_equal(vt_memstat_parse_available(bad[i], &bytes, &err), -1);
+        vt_test_assert_error(&err, "/proc/meminfo has no 'MemAvailable:' line");
+        assert_int_equal(bytes, 42);
+    }
+}
+
+/* This host's, through the same parser. */
+static void test_available_host(void **state)
+{
+    uint64_t bytes = 0;
+    vt_error_t err = NULL;
+    assert_int_equal(vt_memstat_available(&bytes, &err), 0);
+    assert_true(bytes > 0);
+}
+
 static void test_read_own_process(void **state)
 {
     /* The test's own process: real /proc files parse, and nothing maps the path. */
@@ -107,6 +152,9 @@ int main(void)
         cmocka_unit_test(test_template_mapping),
         cmocka_unit_test(test_no_mapping),
         cmocka_unit_test(test_inconsistent_mapping),
+        cmocka_unit_test(test_available),
+        cmocka_unit_test(test_available_missing),
+        cmocka_unit_test(test_available_host),
         cmocka_unit_test(test_read_own_process),
     };
     return vt_test_run(tests);
