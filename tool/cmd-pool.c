@@ -33,6 +33,9 @@ static int vt_pool_parse_args(struct vt_cli *cli, int argc, char **argv, struct 
             /* 0 drains the pool. */
             if (strcmp(optarg, "0") != 0 && vt_cli_uint(cli, "--size", optarg, &a->size, err) < 0)
                 return -1;
+            if (a->size > VT_POOL_SIZE_MAX)
+                return vt_cli_usage(cli, err, "invalid value '%s' for --size: at most %d", optarg,
+                                    VT_POOL_SIZE_MAX);
             a->resize = true;
             break;
         case 'j': a->json = true; break;
@@ -115,9 +118,13 @@ static int vt_pool_show(struct vt_cli *cli, const struct vt_pool_args *a, vt_err
     bool refilling;
     if (vt_pool_inspect(cli->conn, cli->dirs, a->name, &pool, &refilling, err) < 0)
         return -1;
-    if (!refilling && pool.n < pool.size &&
-        vt_pool_refill_in_background(cli, a->name, &spawn_err) == 0)
-        refilling = true;
+    if (!refilling && pool.n < pool.size) {
+        if (vt_pool_refill_in_background(cli, a->name, &spawn_err) == 0)
+            refilling = true;
+        else
+            vt_cli_note(cli, "Warning: the pool of '%s' is not refilled: %s", a->name,
+                        spawn_err->msg);
+    }
     uint64_t slot = vt_pool_slot_bytes(cli->conn, cli->dirs, a->name, &pool);
     if (a->json) {
         json_object *o = vt_pool_json(a->name, &pool, refilling, slot);
@@ -184,6 +191,9 @@ int vt_cmd_take(struct vt_cli *cli, int argc, char **argv, vt_error_t *err)
     if (name)
         vt_cli_note(cli, "Started '%s' the ordinary way: pool clones keep the names they were "
                          "started with (libvirt cannot rename a running domain)", name);
+    else if (!take.from_pool && take.skipped)
+        vt_cli_note(cli, "No member of the pool of '%s' resumed (the last: %s): started '%s' the "
+                         "ordinary way", template_name, take.skipped, take.name);
     else if (!take.from_pool)
         vt_cli_note(cli, "The pool of '%s' is empty: started '%s' the ordinary way", template_name,
                     take.name);

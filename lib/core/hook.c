@@ -281,9 +281,10 @@ int vt_hook_started(const struct vt_hook_call *call, vt_error_t *err)
         vt_restore_clone(call->dirs, &meta, call->domain, VT_HOOK_RESTORE_TIMEOUT_MS, began, NULL,
                          err) < 0)
         return -1;
-    /* A warm pool's member stays paused until take resumes it: take sends
-     * its identity then, with the clock of that moment. */
-    if (vt_pool_has_member(call->dirs, meta.name, call->domain))
+    /* A warm pool's member that a refill starts stays paused until take
+     * resumes it: take sends its identity then, with the clock of that
+     * moment. */
+    if (vt_pool_member_filling(call->dirs, meta.name, call->domain))
         return 0;
     return vt_hook_give_identity(call, &meta, err);
 }

@@ -206,32 +206,60 @@ int vt_pool_save(const struct vt_dirs *dirs, const char *name, const struct vt_p
                  vt_error_t *err)
 {
     vt_autofree char *path = vt_path_template(dirs, VT_PATH_POOL, name, err);
-    vt_autofree char *text = path ? vt_pool_format(pool, err) : NULL;
+    vt_autofree char *lock = vt_path_template(dirs, VT_PATH_POOL_LOCK, name, err);
+    vt_autofree char *text = path && lock ? vt_pool_format(pool, err) : NULL;
     if (text == NULL)
         return -1;
+    vt_autoclose int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return vt_error_set(err, errno, "cannot create '%s'", lock);
     return vt_file_write_atomic(path, text, strlen(text), 0600, err);
 }
 
-bool vt_pool_has_member(const struct vt_dirs *dirs, const char *name, const char *clone)
+bool vt_pool_member_filling(const struct vt_dirs *dirs, const char *name, const char *clone)
 {
     struct vt_pool pool __attribute__((cleanup(vt_pool_clear))) = {0};
     vt_autoerror vt_error_t ignored = NULL;
-    return vt_pool_load(dirs, name, &pool, &ignored) == 0 && vt_pool_find(&pool, clone) != NULL;
+    struct vt_pool_member *m;
+    return vt_pool_load(dirs, name, &pool, &ignored) == 0 &&
+           (m = vt_pool_find(&pool, clone)) != NULL && m->state == VT_POOL_FILLING;
 }
 
-int vt_pool_lock(const struct vt_dirs *dirs, const char *name, bool wait, vt_error_t *err)
+/* Never created here: only vt_pool_save makes it (under the store lock),
+ * so that nothing brings it back while delete removes the store. */
+static int vt_pool_lock_open(const struct vt_dirs *dirs, const char *name, vt_error_t *err)
 {
     vt_autofree char *path = vt_path_template(dirs, VT_PATH_POOL_LOCK, name, err);
     if (path == NULL)
         return -1;
-    vt_autoclose int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return vt_error_set(err, 0, "template '%s' does not exist", name);
-        return vt_error_set(err, errno, "cannot open the pool lock '%s'", path);
-    }
-    while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0)
+    int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return vt_error_set(err, errno, errno == ENOENT ? "template '%s' has no pool"
+                                                        : "cannot open the pool lock of '%s'",
+                            name);
+    return fd;
+}
+
+int vt_pool_lock(const struct vt_dirs *dirs, const char *name, vt_error_t *err)
+{
+    vt_autoclose int fd = vt_pool_lock_open(dirs, name, err);
+    if (fd < 0)
+        return -1;
+    while (flock(fd, LOCK_EX) < 0)
         if (errno != EINTR)
-            return vt_error_set(err, errno, "cannot lock '%s'", path);
+            return vt_error_set(err, errno, "cannot lock the pool of '%s'", name);
     return vt_steal_fd(&fd);
+}
+
+bool vt_pool_refill_running(const struct vt_dirs *dirs, const char *name)
+{
+    vt_autoerror vt_error_t ignored = NULL;
+    vt_autoclose int fd = vt_pool_lock_open(dirs, name, &ignored);
+    /* Shared: two callers asking at once never see each other. */
+    if (fd < 0)
+        return false;
+    while (flock(fd, LOCK_SH | LOCK_NB) < 0)
+        if (errno != EINTR)
+            return errno == EWOULDBLOCK;
+    return false;
 }

@@ -51,13 +51,17 @@ int vt_pool_add(struct vt_pool *pool, const char *clone, enum vt_pool_state stat
 bool vt_pool_remove(struct vt_pool *pool, const char *clone);
 int vt_pool_set_error(struct vt_pool *pool, const char *msg, vt_error_t *err);
 
-/* For the hook: is `clone` a member of template `name`'s pool? A member's
- * identity waits for take (an unreadable pool counts as no member). */
-bool vt_pool_has_member(const struct vt_dirs *dirs, const char *name, const char *clone);
+/* For the hook: is `clone` a member of template `name`'s pool that a
+ * refill is starting? Its identity waits for take (an unreadable pool
+ * counts as no member). A member started any other way gets it as usual. */
+bool vt_pool_member_filling(const struct vt_dirs *dirs, const char *name, const char *clone);
 
-/* The refill lock, STATE/T/pool.lock (one refill per template at a
- * time): waits for it, or with !wait returns -1 with errnum EWOULDBLOCK
- * while another process holds it. Returns the fd that holds it. */
-int vt_pool_lock(const struct vt_dirs *dirs, const char *name, bool wait, vt_error_t *err);
+/* The refill lock, STATE/T/pool.lock (one refill per template at a time),
+ * which vt_pool_save creates: waits for it and returns the fd that holds
+ * it; errnum ENOENT when the template has no pool. */
+int vt_pool_lock(const struct vt_dirs *dirs, const char *name, vt_error_t *err);
+
+/* Does a refill hold the lock now? */
+bool vt_pool_refill_running(const struct vt_dirs *dirs, const char *name);
 
 #endif

@@ -27,16 +27,8 @@ static void vt_pool_clearp(struct vt_pool *pool) { vt_pool_clear(pool); }
 void vt_take_clear(struct vt_take *t)
 {
     free(t->name);
+    free(t->skipped);
     *t = (struct vt_take){0};
-}
-
-/* Is a refill running? Only while holding the store lock does the answer
- * stay true: a refill takes the store lock to add each member. */
-static bool vt_pool_refill_runs(const struct vt_dirs *dirs, const char *name)
-{
-    vt_autoerror vt_error_t busy = NULL;
-    vt_autoclose int fd = vt_pool_lock(dirs, name, false, &busy);
-    return fd < 0 && busy->errnum == EWOULDBLOCK;
 }
 
 enum vt_member_fate {
@@ -123,7 +115,7 @@ int vt_pool_inspect(virConnectPtr conn, const struct vt_dirs *dirs, const char *
     vt_autoclose int lock = -1;
     if (vt_pool_open(dirs, name, &lock, &meta, &pool, err) < 0)
         return -1;
-    *refilling = vt_pool_refill_runs(dirs, name);
+    *refilling = vt_pool_refill_running(dirs, name);
     if (vt_pool_reconcile(conn, dirs, &meta, &pool, *refilling, err) < 0)
         return -1;
     *out = pool;
@@ -204,17 +196,25 @@ static int vt_pool_remove_clones(virConnectPtr conn, const struct vt_dirs *dirs,
     return rc;
 }
 
-/* Moves the members above `size` out of the pool, into *extra. */
+/* Moves the members above `size` out of the pool, the newest first; the
+ * ready ones into *extra, for the caller to remove. A member still filling
+ * is left to its refill, which removes a clone the pool no longer has
+ * (vt_pool_mark_ready): removing it here would race that refill. */
 static int vt_pool_shrink(struct vt_pool *pool, unsigned size, char ***extra, vt_error_t *err)
 {
-    size_t n = pool->n > size ? pool->n - size : 0;
+    size_t n = pool->n > size ? pool->n - size : 0, k = 0;
     vt_autostrv char **names = calloc(n + 1, sizeof(char *));
     if (names == NULL)
         return vt_error_nomem(err);
     for (size_t i = 0; i < n; i++) {
-        if ((names[i] = strdup(pool->members[pool->n - 1].name)) == NULL)
+        struct vt_pool_member *last = &pool->members[pool->n - 1];
+        vt_autofree char *name = strdup(last->name);
+        if (name == NULL)
             return vt_error_nomem(err);
-        vt_pool_remove(pool, names[i]);
+        bool ready = last->state == VT_POOL_READY;
+        vt_pool_remove(pool, name);
+        if (ready)
+            names[k++] = vt_steal(name);
     }
     *extra = vt_steal(names);
     return 0;
@@ -231,7 +231,7 @@ int vt_pool_resize(virConnectPtr conn, const struct vt_dirs *dirs, const char *n
     {
         vt_autoclose int lock = -1;
         if (vt_pool_open(dirs, name, &lock, &meta, &pool, err) < 0 ||
-            vt_pool_reconcile(conn, dirs, &meta, &pool, vt_pool_refill_runs(dirs, name), err) < 0 ||
+            vt_pool_reconcile(conn, dirs, &meta, &pool, vt_pool_refill_running(dirs, name), err) < 0 ||
             vt_pool_check_memory(conn, dirs, name, &pool, size, err) < 0 ||
             vt_pool_shrink(&pool, size, &extra, err) < 0)
             return -1;
@@ -378,12 +378,19 @@ static int vt_pool_refill_locked(virConnectPtr conn, const struct vt_dirs *dirs,
 int vt_pool_refill(virConnectPtr conn, const struct vt_dirs *dirs, const char *name,
                    struct vt_progress *progress, vt_error_t *err)
 {
-    /* A take skips starting a refill while one holds the lock
-     * (vt_pool_refill_needed): a take that came after this refill found
-     * the pool full is seen by the look after the lock is let go. */
+    /* A take starts no refill while one holds the lock (vt_pool_take): a
+     * take after this refill found the pool full is seen by the look after
+     * the lock is let go. */
     do {
-        vt_autoclose int refill_lock = vt_pool_lock(dirs, name, true, err);
-        if (refill_lock < 0 || vt_pool_refill_locked(conn, dirs, name, progress, err) < 0)
+        vt_autoerror vt_error_t lock_err = NULL;
+        vt_autoclose int refill_lock = vt_pool_lock(dirs, name, &lock_err);
+        if (refill_lock < 0) {
+            if (lock_err->errnum == ENOENT && vt_store_exists(dirs, name))
+                return 0; /* no pool: nothing to fill */
+            *err = vt_steal(lock_err);
+            return -1;
+        }
+        if (vt_pool_refill_locked(conn, dirs, name, progress, err) < 0)
             return -1;
     } while (vt_pool_is_short(dirs, name));
     return 0;
@@ -506,7 +513,7 @@ int vt_pool_take(virConnectPtr conn, const struct vt_dirs *dirs, const char *tem
         unsigned size = 0;
         if (vt_pool_pick(conn, dirs, template_name, &picked, &size, err) < 0)
             return -1;
-        out->refill = size > 0 && !vt_pool_refill_runs(dirs, template_name);
+        out->refill = size > 0 && !vt_pool_refill_running(dirs, template_name);
         if (picked == NULL)
             break;
         vt_autoerror vt_error_t failed = NULL;
@@ -516,6 +523,8 @@ int vt_pool_take(virConnectPtr conn, const struct vt_dirs *dirs, const char *tem
             return 0;
         }
         vt_pool_discard(conn, dirs, template_name, picked);
+        free(out->skipped);
+        out->skipped = strdup(failed->msg);
     }
     return vt_pool_start_fresh(conn, dirs, template_name, name, &out->name, err);
 }

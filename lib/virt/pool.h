@@ -52,6 +52,8 @@ struct vt_take {
                      * and a clone was started the ordinary way */
     bool refill;    /* the pool is short and no refill runs: the caller
                      * starts one (vt_pool_refill, in the background) */
+    char *skipped;  /* why the last ready member tried did not resume (it
+                     * was removed), or NULL */
 };
 
 void vt_take_clear(struct vt_take *t);

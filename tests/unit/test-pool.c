@@ -249,7 +249,7 @@ static void test_load_missing(void **state)
     assert_int_equal(pool.n, 0);
     assert_null(pool.members);
     assert_null(pool.last_error);
-    assert_false(vt_pool_has_member(&f->dirs, "t", "t-1"));
+    assert_false(vt_pool_member_filling(&f->dirs, "t", "t-1"));
 }
 
 static void test_save_load(void **state)
@@ -297,9 +297,10 @@ static void test_load_refusals(void **state)
     vt_test_assert_error(&err, "invalid template name '../t'");
 }
 
-/* What the hook asks: a member of this template's pool, in either state;
- * not another template's, not a non-member, not of a damaged pool. */
-static void test_has_member(void **state)
+/* What the hook asks: a member of this template's pool that a refill is
+ * starting; not a ready one, not another template's, not a non-member,
+ * not of a damaged pool. */
+static void test_member_filling(void **state)
 {
     struct vt_store_fixture *f = *state;
     vt_autoerror vt_error_t err = NULL;
@@ -308,40 +309,49 @@ static void test_has_member(void **state)
     assert_int_equal(vt_pool_save(&f->dirs, "t", &pool, &err), 0);
     vt_store_fixture_add_saved(f, "u", "device state", VT_DIGEST_SHA256, NULL);
 
-    assert_true(vt_pool_has_member(&f->dirs, "t", "t-1"));
-    assert_true(vt_pool_has_member(&f->dirs, "t", "t-2"));
-    assert_false(vt_pool_has_member(&f->dirs, "t", "t-3"));
-    assert_false(vt_pool_has_member(&f->dirs, "u", "t-1"));
-    assert_false(vt_pool_has_member(&f->dirs, "absent", "t-1"));
-    assert_false(vt_pool_has_member(&f->dirs, "../t", "t-1"));
+    assert_true(vt_pool_member_filling(&f->dirs, "t", "t-2"));
+    assert_false(vt_pool_member_filling(&f->dirs, "t", "t-1"));
+    assert_false(vt_pool_member_filling(&f->dirs, "t", "t-3"));
+    assert_false(vt_pool_member_filling(&f->dirs, "u", "t-2"));
+    assert_false(vt_pool_member_filling(&f->dirs, "absent", "t-2"));
+    assert_false(vt_pool_member_filling(&f->dirs, "../t", "t-2"));
 
     vt_store_fixture_write(f->state, "t/pool.json",
-                           "{\"size\": 2, \"members\": [{\"name\": \"t-1\"}]}");
-    assert_false(vt_pool_has_member(&f->dirs, "t", "t-1"));
+                           "{\"size\": 2, \"members\": [{\"name\": \"t-2\"}]}");
+    assert_false(vt_pool_member_filling(&f->dirs, "t", "t-2"));
 }
 
-/* One refill at a time: a second holder waits, or without waiting is told
- * EWOULDBLOCK; the lock is free again once its fd is closed. */
+/* One refill at a time. The lock file comes with the pool (vt_pool_save),
+ * never from the lock itself; a holder is seen by vt_pool_refill_running,
+ * and the lock is free again once its fd is closed. */
 static void test_lock(void **state)
 {
     struct vt_store_fixture *f = *state;
     vt_autoerror vt_error_t err = NULL;
-    int held = vt_pool_lock(&f->dirs, "t", false, &err);
-    assert_true(held >= 0);
     vt_autofree char *path = vt_store_fixture_path(f->state, "t/pool.lock");
+    assert_int_equal(vt_pool_lock(&f->dirs, "t", &err), -1);
+    assert_int_equal(err->errnum, ENOENT);
+    vt_test_assert_error(&err, "template 't' has no pool");
+    assert_int_equal(access(path, F_OK), -1);
+    assert_false(vt_pool_refill_running(&f->dirs, "t"));
+
+    autopool pool = {0};
+    make_pool(&pool);
+    assert_int_equal(vt_pool_save(&f->dirs, "t", &pool, &err), 0);
     assert_int_equal(access(path, F_OK), 0);
-
-    assert_int_equal(vt_pool_lock(&f->dirs, "t", false, &err), -1);
-    assert_non_null(err);
-    assert_int_equal(err->errnum, EWOULDBLOCK);
-    vt_test_assert_error(&err, "cannot lock");
-
+    int held = vt_pool_lock(&f->dirs, "t", &err);
+    assert_true(held >= 0);
+    assert_true(vt_pool_refill_running(&f->dirs, "t"));
+    /* Asking takes no lock that a second asker would see. */
+    assert_true(vt_pool_refill_running(&f->dirs, "t"));
     assert_int_equal(close(held), 0);
-    vt_autoclose int again = vt_pool_lock(&f->dirs, "t", true, &err);
+    assert_false(vt_pool_refill_running(&f->dirs, "t"));
+    vt_autoclose int again = vt_pool_lock(&f->dirs, "t", &err);
     assert_true(again >= 0);
 
-    assert_int_equal(vt_pool_lock(&f->dirs, "absent", false, &err), -1);
-    vt_test_assert_error(&err, "template 'absent' does not exist");
+    assert_int_equal(vt_pool_lock(&f->dirs, "absent", &err), -1);
+    vt_test_assert_error(&err, "template 'absent' has no pool");
+    assert_false(vt_pool_refill_running(&f->dirs, "absent"));
 }
 
 #define STORE_TEST(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -357,7 +367,7 @@ int main(void)
         STORE_TEST(test_load_missing),
         STORE_TEST(test_save_load),
         STORE_TEST(test_load_refusals),
-        STORE_TEST(test_has_member),
+        STORE_TEST(test_member_filling),
         STORE_TEST(test_lock),
     };
     return vt_test_run(tests);
