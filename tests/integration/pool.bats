@@ -193,6 +193,9 @@ assert_settled() {
 }
 
 @test "libvirtd killed during a refill: the next look settles it and the pool fills again" {
+	# The settling is ours, not the stack's (CI time: the second stack runs
+	# the rest of this file).
+	[ -z "${VT_SECOND_STACK:-}" ] || skip "runs on the first stack only"
 	wait_pool_full 2
 	virt-template -q pool "$T" --size 4 --no-wait
 	# A refill is starting a member now.
@@ -215,6 +218,9 @@ assert_settled() {
 }
 
 @test "after a host reboot the first take starts a clone the ordinary way, and the pool refills" {
+	# The settling is ours, not the stack's (CI time: the second stack runs
+	# the rest of this file).
+	[ -z "${VT_SECOND_STACK:-}" ] || skip "runs on the first stack only"
 	virt-template -q pool "$T" --size 2
 	local m d
 	# Only the pool is left to the reboot: the clones taken so far go.
