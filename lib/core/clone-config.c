@@ -111,15 +111,10 @@ int vt_clone_config_load(const struct vt_dirs *dirs, const char *template_name, 
     *c = (struct vt_clone_config){0};
     vt_autofree char *path = vt_path_clone_config(dirs, template_name, clone, err);
     vt_autofree char *text = NULL;
-    vt_autoerror vt_error_t read_err = NULL;
-    if (path == NULL)
+    if (path == NULL || vt_file_read_optional(path, VT_CLONE_CONFIG_MAX, &text, err) < 0)
         return -1;
-    if (vt_file_read(path, VT_CLONE_CONFIG_MAX, &text, NULL, &read_err) < 0) {
-        if (read_err->errnum == ENOENT)
-            return 0;
-        *err = vt_steal(read_err);
-        return -1;
-    }
+    if (text == NULL)
+        return 0;
     if (vt_clone_config_parse(text, c, err) < 0)
         return vt_error_prefix(err, "clone '%s'", clone);
     return 0;

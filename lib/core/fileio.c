@@ -71,6 +71,18 @@ int vt_file_read(const char *path, size_t max, char **data, size_t *len, vt_erro
     return 0;
 }
 
+int vt_file_read_optional(const char *path, size_t max, char **data, vt_error_t *err)
+{
+    vt_autoerror vt_error_t read_err = NULL;
+    *data = NULL;
+    if (vt_file_read(path, max, data, NULL, &read_err) == 0)
+        return 0;
+    if (read_err->errnum == ENOENT)
+        return 0;
+    *err = vt_steal(read_err);
+    return -1;
+}
+
 int vt_dir_sync_parent(const char *path, vt_error_t *err)
 {
     vt_autofree char *copy = strdup(path);

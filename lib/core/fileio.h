@@ -11,6 +11,9 @@
  * The result is NUL-terminated. */
 int vt_file_read(const char *path, size_t max, char **data, size_t *len, vt_error_t *err);
 
+/* vt_file_read for a file that may be absent: 0 with *data NULL then. */
+int vt_file_read_optional(const char *path, size_t max, char **data, vt_error_t *err);
+
 /* Reads all of an fd (e.g. stdin), at most `max` bytes, NUL-terminated. */
 int vt_fd_read_all(int fd, size_t max, char **data, size_t *len, vt_error_t *err);
 

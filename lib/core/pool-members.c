@@ -188,15 +188,10 @@ int vt_pool_load(const struct vt_dirs *dirs, const char *name, struct vt_pool *p
     *pool = (struct vt_pool){0};
     vt_autofree char *path = vt_path_template(dirs, VT_PATH_POOL, name, err);
     vt_autofree char *text = NULL;
-    vt_autoerror vt_error_t read_err = NULL;
-    if (path == NULL)
+    if (path == NULL || vt_file_read_optional(path, VT_POOL_FILE_MAX, &text, err) < 0)
         return -1;
-    if (vt_file_read(path, VT_POOL_FILE_MAX, &text, NULL, &read_err) < 0) {
-        if (read_err->errnum == ENOENT)
-            return 0;
-        *err = vt_steal(read_err);
-        return -1;
-    }
+    if (text == NULL)
+        return 0;
     if (vt_pool_parse(text, pool, err) < 0)
         return vt_error_prefix(err, "'%s'", path);
     return 0;
