@@ -355,9 +355,13 @@ note_reprobes() {
 	CAPS_STAMP=$now
 }
 
-# Between phases: nothing of ours may be left, and memory must come back.
+# Between phases: nothing of ours may be left, and memory must come back;
+# the phase's duration (since the last assert_clean) goes to the metadata.
+PHASE_START=0
 assert_clean() {
 	note_reprobes "$1"
+	meta "phase_s_$1" $((SECONDS - PHASE_START))
+	PHASE_START=$SECONDS
 	local left
 	left=$(virsh list --all --name | sed '/^$/d')
 	[ -z "$left" ] || die "after $1, domains are left: $(echo "$left" | tr '\n' ' ')"
@@ -1690,6 +1694,8 @@ make_md() {
 		echo "$(q .meta.started), $(q .meta.host), $(q .meta.libvirt), $(q .meta.qemu); domain type '$(q .meta.virt_type)'," \
 			"1 vCPU; medians of $REPS repetition(s); run took $(q .meta.duration_s) s;" \
 			"load average $(q .meta.loadavg_start) at start, $(q .meta.loadavg_end) at end (shared machine)."
+		echo
+		echo "Phases (s): $(jq -r '.meta | to_entries | map(select(.key | startswith("phase_s_")) | "\(.key | ltrimstr("phase_s_")) \(.value)") | join(", ")' "$OUT/results.json")."
 		reprobed=$(jq -r '.meta | to_entries | map(select(.key | startswith("caps_reprobed_")) | "\(.key | ltrimstr("caps_reprobed_")) (/dev/kvm \(.value))") | join(", ")' "$OUT/results.json")
 		if [ -n "$reprobed" ]; then
 			echo
