@@ -58,7 +58,9 @@
 #             empty (and started a clone the ordinary way), and the storm's
 #             end -> the pool full again; the fill per slot, and the PSS of an
 #             idle slot (pool of 3, from virt-template stats) against a taken
-#             clone's 5 s after its take (--smoke: 1 take, 8 on a pool of 4)
+#             clone's 5 s after its take (--smoke: 1 take, 8 on a pool of 4);
+#             each storm's takes in DIR/pool-storm-R.tsv (ms, 1 if it found
+#             the pool empty, the clone), in the order they ended
 # and for the Debian 12 guest ("distro": systemd and qemu-guest-agent on a
 # qcow2 overlay of the cached image, 1 GiB, in the domain virt-install writes
 # for it, tests/guest/distro-domain.sh), templated with create --from
@@ -240,7 +242,7 @@ outside() {
 	ensure_tools
 	mkdir -p "$OUT"
 	OUT=$(cd "$OUT" && pwd)
-	rm -f "$OUT"/raw.tsv "$OUT"/meta.tsv "$OUT"/results.json "$OUT"/results.md "$OUT"/plot.png
+	rm -f "$OUT"/raw.tsv "$OUT"/meta.tsv "$OUT"/results.json "$OUT"/results.md "$OUT"/plot.png "$OUT"/pool-storm-*.tsv
 	"$VT_SRCDIR/tests/guest/build-guest.sh"
 	eval "$("$VT_SRCDIR/tests/guest/build-guest.sh" --print-paths | sed 's/^/export VT_GUEST_/')"
 	if [ "$DISTRO" = 1 ]; then
@@ -997,6 +999,7 @@ pool_storm() {
 		virsh list --name --state-running >"$WORK/running.list"
 		awk '{ print $3 }' "$list" | grep -vxF -f "$WORK/running.list" >"$WORK/notrunning.list" || true
 		[ ! -s "$WORK/notrunning.list" ] || die "pool storm: taken clones not running: $(tr '\n' ' ' <"$WORK/notrunning.list")"
+		cp "$list" "$OUT/pool-storm-$r.tsv"
 		while read -r k _; do rec 100m pool_storm_take_ms "$k"; done <"$list"
 		# The median as results.json's: the mean of the middle two of an even count.
 		rec 100m pool_storm_take_median_ms "$(awk '{ print $1 }' "$list" | sort -n |
