@@ -1690,15 +1690,18 @@ distro_md() {
 has_figures() { [ "$(jq --arg s "$1" '.figures | has($s)' "$OUT/results.json")" = true ]; }
 
 make_md() {
-	local reprobed
+	local reprobed phases
 	{
 		echo "# virt-template benchmark"
 		echo
 		echo "$(q .meta.started), $(q .meta.host), $(q .meta.libvirt), $(q .meta.qemu); domain type '$(q .meta.virt_type)'," \
 			"1 vCPU; medians of $REPS repetition(s); run took $(q .meta.duration_s) s;" \
 			"load average $(q .meta.loadavg_start) at start, $(q .meta.loadavg_end) at end (shared machine)."
-		echo
-		echo "Phases (s): $(jq -r '.meta | to_entries | map(select(.key | startswith("phase_s_")) | "\(.key | ltrimstr("phase_s_")) \(.value)") | join(", ")' "$OUT/results.json")."
+		phases=$(jq -r '.meta | to_entries | map(select(.key | startswith("phase_s_")) | "\(.key | ltrimstr("phase_s_")) \(.value)") | join(", ")' "$OUT/results.json")
+		if [ -n "$phases" ]; then
+			echo
+			echo "Phases (s): $phases."
+		fi
 		reprobed=$(jq -r '.meta | to_entries | map(select(.key | startswith("caps_reprobed_")) | "\(.key | ltrimstr("caps_reprobed_")) (/dev/kvm \(.value))") | join(", ")' "$OUT/results.json")
 		if [ -n "$reprobed" ]; then
 			echo
