@@ -53,14 +53,14 @@
 #   pool      (100m) the warm pool (virt-template pool, take): P6, the whole
 #             take (-> it printed a clone, which is running) from a full pool
 #             with no refill running, against the floor taken right before,
-#             max(REPS,10) times; a storm of 50 takes, 4 at a time, on a full
-#             pool of 8, each timed (median, p90), how many found the pool
+#             max(REPS,10) times; one storm of 50 takes, 4 at a time, on a
+#             full pool of 8, each timed (median, p90), how many found the pool
 #             empty (and started a clone the ordinary way), and the storm's
 #             end -> the pool full again; the fill per slot, and the PSS of an
 #             idle slot (pool of 3, from virt-template stats) against a taken
 #             clone's 5 s after its take (--smoke: 1 take, 8 on a pool of 4);
-#             each storm's takes in DIR/pool-storm-R.tsv (ms, 1 if it found
-#             the pool empty, the clone), in the order they ended
+#             the storm's takes in DIR/pool-storm.tsv (ms, 1 if it found the
+#             pool empty, the clone), in the order they ended
 # and for the Debian 12 guest ("distro": systemd and qemu-guest-agent on a
 # qcow2 overlay of the cached image, 1 GiB, in the domain virt-install writes
 # for it, tests/guest/distro-domain.sh), templated with create --from
@@ -242,7 +242,7 @@ outside() {
 	ensure_tools
 	mkdir -p "$OUT"
 	OUT=$(cd "$OUT" && pwd)
-	rm -f "$OUT"/raw.tsv "$OUT"/meta.tsv "$OUT"/results.json "$OUT"/results.md "$OUT"/plot.png "$OUT"/pool-storm-*.tsv
+	rm -f "$OUT"/raw.tsv "$OUT"/meta.tsv "$OUT"/results.json "$OUT"/results.md "$OUT"/plot.png "$OUT"/pool-storm.tsv
 	"$VT_SRCDIR/tests/guest/build-guest.sh"
 	eval "$("$VT_SRCDIR/tests/guest/build-guest.sh" --print-paths | sed 's/^/export VT_GUEST_/')"
 	if [ "$DISTRO" = 1 ]; then
@@ -977,41 +977,40 @@ pool_takes() {
 	done
 }
 
-# A storm: a full pool of POOL_STORM_SIZE, then POOL_STORM_N takes,
-# POOL_STORM_PAR at a time, each timed whole and noted if it found the pool
-# empty; the taken clones run until the pool is full again (timed from the
-# storm's end), then they are destroyed.
+# A storm, once (its takes are the repetitions): a full pool of
+# POOL_STORM_SIZE, then POOL_STORM_N takes, POOL_STORM_PAR at a time, each
+# timed whole and noted if it found the pool empty (kept in
+# $OUT/pool-storm.tsv); the taken clones run until the pool is full again
+# (timed from the storm's end), then they are destroyed.
 pool_storm() {
-	local t=$1 r list=$WORK/pool-storm.tsv k end_us
+	local t=$1 list=$WORK/pool-storm.tsv k end_us
 	virt-template -q pool "$t" --size "$POOL_STORM_SIZE"
-	for ((r = 1; r <= REPS; r++)); do
-		pool_wait_full "$t" 600
-		: >"$list"
-		# shellcheck disable=SC2016 # expanded by the inner bash
-		seq "$POOL_STORM_N" | xargs -P "$POOL_STORM_PAR" -n 1 bash -c 'o=$0/pool-take-$2 t=${EPOCHREALTIME/./}
-			virt-template take "$1" >"$o.out" 2>"$o.err" || { echo "take $2: $(tr "\n" " " <"$o.err")" >&2; exit 255; }
-			ms=$(((${EPOCHREALTIME/./} - t) / 1000)) e=0
-			if grep "is empty" "$o.err" >/dev/null; then e=1; fi
-			echo "$ms $e $(<"$o.out")" >>"$0/pool-storm.tsv"' "$WORK" "$t" ||
-			die "pool storm: a take failed"
-		end_us=${EPOCHREALTIME/./}
-		[ "$(wc -l <"$list")" = "$POOL_STORM_N" ] || die "pool storm: $(wc -l <"$list") takes of $POOL_STORM_N reported"
-		virsh list --name --state-running >"$WORK/running.list"
-		awk '{ print $3 }' "$list" | grep -vxF -f "$WORK/running.list" >"$WORK/notrunning.list" || true
-		[ ! -s "$WORK/notrunning.list" ] || die "pool storm: taken clones not running: $(tr '\n' ' ' <"$WORK/notrunning.list")"
-		cp "$list" "$OUT/pool-storm-$r.tsv"
-		while read -r k _; do rec 100m pool_storm_take_ms "$k"; done <"$list"
-		# The median as results.json's: the mean of the middle two of an even count.
-		rec 100m pool_storm_take_median_ms "$(awk '{ print $1 }' "$list" | sort -n |
-			awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }')"
-		rec 100m pool_storm_take_p90_ms "$(awk '{ print $1 }' "$list" | sort -n |
-			awk '{ v[NR] = $1 } END { k = int(NR * 0.9); if (k < NR * 0.9) k++; print v[k] }')"
-		rec 100m pool_storm_empty_takes "$(awk '$2 == 1' "$list" | wc -l)"
-		rec 100m pool_storm_takes "$(wc -l <"$list")"
-		pool_wait_full "$t" 600
-		rec 100m pool_storm_refill_ms $(((${EPOCHREALTIME/./} - end_us) / 1000))
-		awk '{ print $3 }' "$list" | xargs -P 4 -n 1 virsh -q destroy >/dev/null
-	done
+	pool_wait_full "$t" 600
+	: >"$list"
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	seq "$POOL_STORM_N" | xargs -P "$POOL_STORM_PAR" -n 1 bash -c 'o=$0/pool-take-$2 t=${EPOCHREALTIME/./}
+		virt-template take "$1" >"$o.out" 2>"$o.err" || { echo "take $2: $(tr "\n" " " <"$o.err")" >&2; exit 255; }
+		ms=$(((${EPOCHREALTIME/./} - t) / 1000)) e=0
+		if grep "is empty" "$o.err" >/dev/null; then e=1; fi
+		echo "$ms $e $(<"$o.out")" >>"$0/pool-storm.tsv"' "$WORK" "$t" ||
+		die "pool storm: a take failed"
+	end_us=${EPOCHREALTIME/./}
+	[ "$(wc -l <"$list")" = "$POOL_STORM_N" ] || die "pool storm: $(wc -l <"$list") takes of $POOL_STORM_N reported"
+	virsh list --name --state-running >"$WORK/running.list"
+	awk '{ print $3 }' "$list" | grep -vxF -f "$WORK/running.list" >"$WORK/notrunning.list" || true
+	[ ! -s "$WORK/notrunning.list" ] || die "pool storm: taken clones not running: $(tr '\n' ' ' <"$WORK/notrunning.list")"
+	cp "$list" "$OUT/pool-storm.tsv"
+	while read -r k _; do rec 100m pool_storm_take_ms "$k"; done <"$list"
+	# The median as results.json's: the mean of the middle two of an even count.
+	rec 100m pool_storm_take_median_ms "$(awk '{ print $1 }' "$list" | sort -n |
+		awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }')"
+	rec 100m pool_storm_take_p90_ms "$(awk '{ print $1 }' "$list" | sort -n |
+		awk '{ v[NR] = $1 } END { k = int(NR * 0.9); if (k < NR * 0.9) k++; print v[k] }')"
+	rec 100m pool_storm_empty_takes "$(awk '$2 == 1' "$list" | wc -l)"
+	rec 100m pool_storm_takes "$(wc -l <"$list")"
+	pool_wait_full "$t" 600
+	rec 100m pool_storm_refill_ms $(((${EPOCHREALTIME/./} - end_us) / 1000))
+	awk '{ print $3 }' "$list" | xargs -P 4 -n 1 virsh -q destroy >/dev/null
 }
 
 # The warm pool of one template: memory per idle slot, P6 (take against the
