@@ -56,11 +56,12 @@
 #             max(REPS,10) times; one storm of 50 takes, 4 at a time, on a
 #             full pool of 8, each timed (median, p90), how many found the pool
 #             empty (and started a clone the ordinary way), and the storm's
-#             end -> the pool full again; the fill per slot, and the PSS of an
-#             idle slot (pool of 3, from virt-template stats) against a taken
-#             clone's 5 s after its take (--smoke: 1 take, 8 on a pool of 4);
-#             the storm's takes in DIR/pool-storm.tsv (ms, 1 if it found the
-#             pool empty, the clone), in the order they ended
+#             end -> the pool full again (its clones destroyed first); the
+#             fill per slot, and the PSS of an idle slot (pool of 3, from
+#             virt-template stats) against a taken clone's 5 s after its take
+#             (--smoke: 1 take, 8 on a pool of 4); the storm's takes in
+#             DIR/pool-storm.tsv (ms, 1 if it found the pool empty, the
+#             clone), in the order they ended
 # and for the Debian 12 guest ("distro": systemd and qemu-guest-agent on a
 # qcow2 overlay of the cached image, 1 GiB, in the domain virt-install writes
 # for it, tests/guest/distro-domain.sh), templated with create --from
@@ -980,8 +981,9 @@ pool_takes() {
 # A storm, once (its takes are the repetitions): a full pool of
 # POOL_STORM_SIZE, then POOL_STORM_N takes, POOL_STORM_PAR at a time, each
 # timed whole and noted if it found the pool empty (kept in
-# $OUT/pool-storm.tsv); the taken clones run until the pool is full again
-# (timed from the storm's end), then they are destroyed.
+# $OUT/pool-storm.tsv); the taken clones run until the storm's end, when
+# they are destroyed, and the pool fills up again (timed from the storm's
+# end: with 50 idle TCG guests left running on 2 cores, that took 210 s).
 pool_storm() {
 	local t=$1 list=$WORK/pool-storm.tsv k end_us
 	virt-template -q pool "$t" --size "$POOL_STORM_SIZE"
@@ -1008,9 +1010,9 @@ pool_storm() {
 		awk '{ v[NR] = $1 } END { k = int(NR * 0.9); if (k < NR * 0.9) k++; print v[k] }')"
 	rec 100m pool_storm_empty_takes "$(awk '$2 == 1' "$list" | wc -l)"
 	rec 100m pool_storm_takes "$(wc -l <"$list")"
+	awk '{ print $3 }' "$list" | xargs -P 4 -n 1 virsh -q destroy >/dev/null
 	pool_wait_full "$t" 600
 	rec 100m pool_storm_refill_ms $(((${EPOCHREALTIME/./} - end_us) / 1000))
-	awk '{ print $3 }' "$list" | xargs -P 4 -n 1 virsh -q destroy >/dev/null
 }
 
 # The warm pool of one template: memory per idle slot, P6 (take against the
@@ -1588,7 +1590,7 @@ pool_md() {
 	echo "| storm of $POOL_STORM_N takes, $POOL_STORM_PAR at a time, full pool of $POOL_STORM_SIZE: ms per take, median / p90 |" \
 		"$(med 100m pool_storm_take_median_ms 1 0) / $(med 100m pool_storm_take_p90_ms 1 0) |"
 	echo "| storm: takes that found the pool empty (started a clone the ordinary way) | $(med 100m pool_storm_empty_takes 1 0) of $(med 100m pool_storm_takes 1 0) |"
-	echo "| storm: its end → the pool full again, no refill running (ms) | $(med 100m pool_storm_refill_ms) |"
+	echo "| storm: its end → the pool full again, no refill running; the taken clones destroyed first (ms) | $(med 100m pool_storm_refill_ms) |"
 	echo
 	echo "| memory (100m), from virt-template stats | idle pool slot (mean of $POOL_SIZE) | taken clone, $PSS_AFTER_S s after its take |"
 	echo "|---|---|---|"
