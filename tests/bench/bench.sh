@@ -50,6 +50,18 @@
 #   identity  (100m) clone start with the identity channel against a clone
 #             whose channel the hook does not write to, and virsh start
 #             returning -> the kit's "identity applied"
+#   pool      (100m) the warm pool (virt-template pool, take): P6, the whole
+#             take (-> it printed a clone, which is running) from a full pool
+#             with no refill running, against the floor taken right before,
+#             max(REPS,10) times; one storm of 50 takes, 4 at a time, on a
+#             full pool of 8, each timed (median, p90), how many found the pool
+#             empty (and started a clone the ordinary way), and the storm's
+#             end -> the pool full again (its clones destroyed first); the
+#             fill per slot, and the PSS of an idle slot (pool of 3, from
+#             virt-template stats) against a taken clone's 5 s after its take
+#             (--smoke: 1 take, 8 on a pool of 4); the storm's takes in
+#             DIR/pool-storm.tsv (ms, 1 if it found the pool empty, the
+#             clone), in the order they ended
 # and for the Debian 12 guest ("distro": systemd and qemu-guest-agent on a
 # qcow2 overlay of the cached image, 1 GiB, in the domain virt-install writes
 # for it, tests/guest/distro-domain.sh), templated with create --from
@@ -97,6 +109,17 @@ SIZES=(100m 1g)
 MEM_COUNTS=(1 5 10 20) # clone / restored-copy counts on the memory curve
 STORM_N=50
 STORM_PAR=(2 4)
+# The warm pool: the pool's size while its slots' memory is read and for
+# P6, P6's takes (at least 10, REPS if more: set after the options), and
+# the storm: the pool's size, the takes and how many at a time. --smoke
+# takes once for P6 and storms 8 takes on a pool of 4 (each slot filled
+# costs a restore, 1-3 s here: a pool of 8 filled and refilled would
+# double the phase), so that some of them find the pool empty.
+POOL_SIZE=3
+POOL_TAKES=10
+POOL_STORM_SIZE=8
+POOL_STORM_N=50
+POOL_STORM_PAR=4
 PREFIX=vtb # every domain of the benchmark starts with this
 # The distro part: run it at all, or only it; its memory curve; how many
 # plain guests boot at once for the restored copies (one per core: TCG); how
@@ -138,6 +161,11 @@ parse_args() {
 	if [ "$SMOKE" = 1 ]; then
 		REPS=1 SIZES=(100m) MEM_COUNTS=(1 3) STORM_N=4 DISTRO_COUNTS=(1 2) DISTRO_HOOK_CALLS=5 DISTRO_SETTLE_S=2
 		[ "$DISTRO_ONLY" = 1 ] || DISTRO=0
+	fi
+	if [ "$SMOKE" = 1 ]; then
+		POOL_TAKES=1 POOL_STORM_SIZE=4 POOL_STORM_N=8
+	elif [ "$REPS" -gt "$POOL_TAKES" ]; then
+		POOL_TAKES=$REPS
 	fi
 }
 
@@ -215,7 +243,7 @@ outside() {
 	ensure_tools
 	mkdir -p "$OUT"
 	OUT=$(cd "$OUT" && pwd)
-	rm -f "$OUT"/raw.tsv "$OUT"/meta.tsv "$OUT"/results.json "$OUT"/results.md "$OUT"/plot.png
+	rm -f "$OUT"/raw.tsv "$OUT"/meta.tsv "$OUT"/results.json "$OUT"/results.md "$OUT"/plot.png "$OUT"/pool-storm.tsv
 	"$VT_SRCDIR/tests/guest/build-guest.sh"
 	eval "$("$VT_SRCDIR/tests/guest/build-guest.sh" --print-paths | sed 's/^/export VT_GUEST_/')"
 	if [ "$DISTRO" = 1 ]; then
@@ -330,9 +358,13 @@ note_reprobes() {
 	CAPS_STAMP=$now
 }
 
-# Between phases: nothing of ours may be left, and memory must come back.
+# Between phases: nothing of ours may be left, and memory must come back;
+# the phase's duration (since the last assert_clean) goes to the metadata.
+PHASE_START=0
 assert_clean() {
 	note_reprobes "$1"
+	meta "phase_s_$1" $((SECONDS - PHASE_START))
+	PHASE_START=$SECONDS
 	local left
 	left=$(virsh list --all --name | sed '/^$/d')
 	[ -z "$left" ] || die "after $1, domains are left: $(echo "$left" | tr '\n' ' ')"
@@ -869,6 +901,135 @@ phase_identity() {
 	assert_clean identity
 }
 
+# --- inside: the warm pool (100m) ----------------------------------------------
+
+# pool_wait_full T TIMEOUT_S: poll `virt-template pool T --json` until every
+# slot is ready and no refill runs (a poll of a short pool with no refill
+# running starts one, as `pool` does for a user); POOL_JSON is the last answer.
+POOL_JSON=
+pool_wait_full() {
+	local t=$1 deadline=$((SECONDS + $2))
+	until POOL_JSON=$(virt-template pool "$t" --json) &&
+		[ "$(jq -r '.ready == .size and .filling == 0 and .refilling == false' <<<"$POOL_JSON")" = true ]; do
+		[ "$SECONDS" -lt "$deadline" ] || die "the pool of $t is not full after $2 s: $POOL_JSON"
+		sleep 0.1
+	done
+}
+
+# pool_take T: virt-template take T, timed whole (TAKE_US when called,
+# TAKE_MS); the clone it printed (TAKE_NAME) must be running; TAKE_EMPTY=1
+# if it said the pool was empty (it started the clone the ordinary way).
+TAKE_US=0 TAKE_MS=0 TAKE_NAME='' TAKE_EMPTY=0
+pool_take() {
+	local t=$1 out=$WORK/take.out err=$WORK/take.err
+	TAKE_US=${EPOCHREALTIME/./}
+	virt-template take "$t" >"$out" 2>"$err" || die "virt-template take $t failed: $(tr '\n' ' ' <"$err")"
+	TAKE_MS=$(((${EPOCHREALTIME/./} - TAKE_US) / 1000))
+	TAKE_NAME=$(<"$out")
+	TAKE_EMPTY=0
+	if grep 'is empty' "$err" >/dev/null; then TAKE_EMPTY=1; fi
+	[ ! -s "$err" ] || say "  take: $(tr '\n' ' ' <"$err")"
+	[ -n "$TAKE_NAME" ] || die "virt-template take $t printed no clone name"
+	expect_running "$TAKE_NAME"
+}
+
+# stats_pss_kib T JQ_FILTER: mean pss_bytes (in KiB) of the domains of
+# `virt-template stats T --json` that JQ_FILTER selects (0 if none).
+stats_pss_kib() {
+	virt-template stats "$1" --json | jq -r "[if type == \"array\" then .[0] else . end | .domains[] | select($2) | .pss_bytes]
+		| if length == 0 then 0 else add / length / 1024 | floor end"
+}
+
+# The memory an idle slot costs against a running clone's: a pool of
+# POOL_SIZE filled (timed: per slot), the mean PSS of its members (role
+# "pool" in stats), then one take and the taken clone's PSS PSS_AFTER_S
+# after the take was called.
+pool_memory() {
+	local t=$1 ms left c
+	timed ms virt-template -q pool "$t" --size "$POOL_SIZE"
+	rec 100m pool_fill_per_slot_ms $((ms / POOL_SIZE))
+	pool_wait_full "$t" 300
+	[ "$(virt-template stats "$t" --json | jq -r 'if type == "array" then .[0] else . end | .pool_slots')" = "$POOL_SIZE" ] ||
+		say "warning: stats of $t does not count $POOL_SIZE pool slots: $(virt-template stats "$t" --json | tr -d '\n')"
+	rec 100m pool_slot_pss_kib "$(stats_pss_kib "$t" '.role == "pool"')"
+	pool_take "$t"
+	[ "$TAKE_EMPTY" = 0 ] || die "a take found the full pool of $t empty (pool before: $POOL_JSON)"
+	c=$TAKE_NAME
+	left=$((TAKE_US + PSS_AFTER_S * 1000000 - ${EPOCHREALTIME/./}))
+	[ "$left" -le 0 ] || sleep "$((left / 1000000)).$(printf '%06d' $((left % 1000000)))"
+	[ "$(virt-template stats "$t" --json | jq -r --arg c "$c" 'if type == "array" then .[0] else . end | .domains[] | select(.name == $c) | .role')" = clone ] ||
+		say "warning: stats of $t does not show the taken $c as a clone"
+	rec 100m pool_taken_clone_pss_kib "$(stats_pss_kib "$t" ".name == \"$c\"")"
+	virsh -q destroy "$c" >/dev/null
+}
+
+# P6: take -> a running clone printed, from a full pool with no refill
+# running, against the floor (create --paused of the plain domain) taken
+# right before.
+pool_takes() {
+	local t=$1 r
+	for ((r = 1; r <= POOL_TAKES; r++)); do
+		pool_wait_full "$t" 300
+		measure_floor 100m "pool-$r" pool_floor_create_paused_ms
+		pool_take "$t"
+		[ "$TAKE_EMPTY" = 0 ] || die "take $r found the full pool of $t empty (pool before: $POOL_JSON)"
+		rec 100m pool_take_running_ms "$TAKE_MS"
+		virsh -q destroy "$TAKE_NAME" >/dev/null
+	done
+}
+
+# A storm, once (its takes are the repetitions): a full pool of
+# POOL_STORM_SIZE, then POOL_STORM_N takes, POOL_STORM_PAR at a time, each
+# timed whole and noted if it found the pool empty (kept in
+# $OUT/pool-storm.tsv); the taken clones run until the storm's end, when
+# they are destroyed, and the pool fills up again (timed from the storm's
+# end: with 50 idle TCG guests left running on 2 cores, that took 210 s).
+pool_storm() {
+	local t=$1 list=$WORK/pool-storm.tsv k end_us
+	virt-template -q pool "$t" --size "$POOL_STORM_SIZE"
+	pool_wait_full "$t" 600
+	: >"$list"
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	seq "$POOL_STORM_N" | xargs -P "$POOL_STORM_PAR" -n 1 bash -c 'o=$0/pool-take-$2 t=${EPOCHREALTIME/./}
+		virt-template take "$1" >"$o.out" 2>"$o.err" || { echo "take $2: $(tr "\n" " " <"$o.err")" >&2; exit 255; }
+		ms=$(((${EPOCHREALTIME/./} - t) / 1000)) e=0
+		if grep "is empty" "$o.err" >/dev/null; then e=1; fi
+		echo "$ms $e $(<"$o.out")" >>"$0/pool-storm.tsv"' "$WORK" "$t" ||
+		die "pool storm: a take failed"
+	end_us=${EPOCHREALTIME/./}
+	[ "$(wc -l <"$list")" = "$POOL_STORM_N" ] || die "pool storm: $(wc -l <"$list") takes of $POOL_STORM_N reported"
+	virsh list --name --state-running >"$WORK/running.list"
+	awk '{ print $3 }' "$list" | grep -vxF -f "$WORK/running.list" >"$WORK/notrunning.list" || true
+	[ ! -s "$WORK/notrunning.list" ] || die "pool storm: taken clones not running: $(tr '\n' ' ' <"$WORK/notrunning.list")"
+	cp "$list" "$OUT/pool-storm.tsv"
+	while read -r k _; do rec 100m pool_storm_take_ms "$k"; done <"$list"
+	# The median as results.json's: the mean of the middle two of an even count.
+	rec 100m pool_storm_take_median_ms "$(awk '{ print $1 }' "$list" | sort -n |
+		awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }')"
+	rec 100m pool_storm_take_p90_ms "$(awk '{ print $1 }' "$list" | sort -n |
+		awk '{ v[NR] = $1 } END { k = int(NR * 0.9); if (k < NR * 0.9) k++; print v[k] }')"
+	rec 100m pool_storm_empty_takes "$(awk '$2 == 1' "$list" | wc -l)"
+	rec 100m pool_storm_takes "$(wc -l <"$list")"
+	awk '{ print $3 }' "$list" | xargs -P 4 -n 1 virsh -q destroy >/dev/null
+	pool_wait_full "$t" 600
+	rec 100m pool_storm_refill_ms $(((${EPOCHREALTIME/./} - end_us) / 1000))
+}
+
+# The warm pool of one template: memory per idle slot, P6 (take against the
+# floor), and a storm of takes; delete --force drains the pool and removes
+# the taken clones.
+phase_pool() {
+	local t=$PREFIX-pool
+	say "[100m] warm pool: PSS per idle slot, $POOL_TAKES takes against the floor, storm of $POOL_STORM_N takes ($POOL_STORM_PAR in parallel, pool of $POOL_STORM_SIZE)"
+	boot_template "$t" 100m
+	virt-template -q save "$t"
+	pool_memory "$t"
+	pool_takes "$t"
+	pool_storm "$t"
+	virt-template -q delete --force "$t"
+	assert_clean pool
+}
+
 # --- inside: a real distribution (the Debian 12 guest, "distro") ---------------
 
 # The user's VM, never started: the domain virt-install writes for the
@@ -1178,6 +1339,7 @@ inside() {
 		phase_cold_cache
 		phase_memdir
 		phase_identity
+		phase_pool
 	fi
 	[ "$DISTRO" = 0 ] || phase_distro
 }
@@ -1215,7 +1377,7 @@ profile_summary() {
 }
 
 # results.json: every raw figure with its median, the run's metadata and the
-# ratios: targets P1..P5, P7..P9 and P13, and reported ones (computed from medians).
+# ratios: targets P1..P9 and P13, and reported ones (computed from medians).
 make_json() {
 	local metajson
 	metajson=$(jq -R -s '[split("\n")[] | select(length > 0) | split("\t") | {key: .[0], value: .[1]}] | from_entries' \
@@ -1224,6 +1386,7 @@ make_json() {
 		--argjson counts "$(printf '%s\n' "${MEM_COUNTS[@]}" | jq -s .)" \
 		--argjson par "$(printf '%s\n' "${STORM_PAR[@]}" | jq -s .)" --argjson storm_n "$STORM_N" \
 		--argjson pss_after "$PSS_AFTER_S" \
+		--argjson pool "{\"size\": $POOL_SIZE, \"takes\": $POOL_TAKES, \"storm_size\": $POOL_STORM_SIZE, \"storm_takes\": $POOL_STORM_N, \"storm_parallelism\": $POOL_STORM_PAR}" \
 		--argjson dcounts "$(printf '%s\n' "${DISTRO_COUNTS[@]}" | jq -s .)" --argjson hook_calls "$DISTRO_HOOK_CALLS" \
 		--argjson settle "$DISTRO_SETTLE_S" \
 		--argjson profile "{$(for s in 100m 1g; do
@@ -1256,7 +1419,7 @@ make_json() {
 		def rd($a; $b): ratio(dm($a); dm($b));
 		{
 			meta: ($meta + {reps: $reps, smoke: ($smoke == 1), memory_counts: $counts,
-				storm_starts: $storm_n, storm_parallelism: $par, pss_after_start_s: $pss_after,
+				storm_starts: $storm_n, storm_parallelism: $par, pss_after_start_s: $pss_after, pool: $pool,
 				distro_memory_counts: $dcounts, distro_hook_calls: $hook_calls, distro_settle_s: $settle,
 				sizes: {"100m": {memory_mib: 256, fill_mb: 100}, "1g": {memory_mib: 1400, fill_mb: 1000}}}),
 			figures: $f,
@@ -1282,6 +1445,10 @@ make_json() {
 				P5: target([$par[] as $p | ratio($f["100m"]["storm_p\($p)_clone_starts_per_s"].median;
 						$f["100m"]["storm_p\($p)_create_paused_per_s"].median)] | if any(. == null) then null else min end;
 					">="; 0.9; "storm throughput clones / create --paused (worst of parallelism \($par | map(tostring) | join(", ")))"),
+				P6: target(r100("pool_take_running_ms"; "pool_floor_create_paused_ms");
+					"<="; 0.10; "virt-template take (-> a running clone) from a full warm pool / virsh create --paused, 100m"),
+				pool_slot_vs_running: report(r100("pool_slot_pss_kib"; "pool_taken_clone_pss_kib");
+					"PSS of an idle warm pool slot (mean of a pool of \($pool.size)) / a taken clone'"'"'s \($pss_after) s after its take, 100m"),
 				P7: target(r100("managedsave_clone_cycle_ms"; "managedsave_plain_cycle_ms");
 					"<="; 1.10; "clone virsh managedsave + virsh start (-> running) / the same for a plain domain, 100m"),
 				P7_tick: target(r100("managedsave_clone_cycle_tick_ms"; "managedsave_plain_cycle_tick_ms");
@@ -1412,6 +1579,24 @@ identity_md() {
 	echo "| virsh start returning → the kit's identity applied (ms) | $(med 100m identity_applied_after_start_ms) | |"
 }
 
+pool_md() {
+	local kib=0.0009765625
+	echo
+	echo "| warm pool (100m) | median |"
+	echo "|---|---|"
+	echo "| floor: virsh create --paused, right before each take (ms) | $(med 100m pool_floor_create_paused_ms) |"
+	echo "| virt-template take → the clone it printed runs, full pool, no refill running (ms; $POOL_TAKES take(s)) | $(med 100m pool_take_running_ms) |"
+	echo "| pool filled from empty (virt-template pool --size $POOL_SIZE), per slot (ms) | $(med 100m pool_fill_per_slot_ms) |"
+	echo "| storm of $POOL_STORM_N takes, $POOL_STORM_PAR at a time, full pool of $POOL_STORM_SIZE: ms per take, median / p90 |" \
+		"$(med 100m pool_storm_take_median_ms 1 0) / $(med 100m pool_storm_take_p90_ms 1 0) |"
+	echo "| storm: takes that found the pool empty (started a clone the ordinary way) | $(med 100m pool_storm_empty_takes 1 0) of $(med 100m pool_storm_takes 1 0) |"
+	echo "| storm: its end → the pool full again, no refill running; the taken clones destroyed first (ms) | $(med 100m pool_storm_refill_ms) |"
+	echo
+	echo "| memory (100m), from virt-template stats | idle pool slot (mean of $POOL_SIZE) | taken clone, $PSS_AFTER_S s after its take |"
+	echo "|---|---|---|"
+	md2 "PSS (MiB)" pool_slot_pss_kib pool_taken_clone_pss_kib "$kib"
+}
+
 # The tables of the bundled guest (100m and 1g).
 main_md() {
 	local n=${MEM_COUNTS[-1]} c p s
@@ -1454,6 +1639,7 @@ main_md() {
 	cache_md
 	memdir_md
 	identity_md
+	pool_md
 	for s in "${SIZES[@]}"; do profile_md "$s"; done
 	profile_pair_md "100m, virsh start after virsh managedsave" managedsave-start-clone clone \
 		managedsave-start-plain "plain persistent domain"
@@ -1505,13 +1691,18 @@ distro_md() {
 has_figures() { [ "$(jq --arg s "$1" '.figures | has($s)' "$OUT/results.json")" = true ]; }
 
 make_md() {
-	local reprobed
+	local reprobed phases
 	{
 		echo "# virt-template benchmark"
 		echo
 		echo "$(q .meta.started), $(q .meta.host), $(q .meta.libvirt), $(q .meta.qemu); domain type '$(q .meta.virt_type)'," \
 			"1 vCPU; medians of $REPS repetition(s); run took $(q .meta.duration_s) s;" \
 			"load average $(q .meta.loadavg_start) at start, $(q .meta.loadavg_end) at end (shared machine)."
+		phases=$(jq -r '.meta | to_entries | map(select(.key | startswith("phase_s_")) | "\(.key | ltrimstr("phase_s_")) \(.value)") | join(", ")' "$OUT/results.json")
+		if [ -n "$phases" ]; then
+			echo
+			echo "Phases (s): $phases."
+		fi
 		reprobed=$(jq -r '.meta | to_entries | map(select(.key | startswith("caps_reprobed_")) | "\(.key | ltrimstr("caps_reprobed_")) (/dev/kvm \(.value))") | join(", ")' "$OUT/results.json")
 		if [ -n "$reprobed" ]; then
 			echo

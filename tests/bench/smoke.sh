@@ -14,7 +14,8 @@ DESC="bench.sh --smoke writes every figure with positive numbers"
 
 # The figures of the 100m size that --smoke measures (memory counts 1 and 3,
 # storm of 4 with parallelism 2 and 4; managed save, cold page cache and
-# memory on disk against tmpfs once each).
+# memory on disk against tmpfs once each; the warm pool: one take against
+# the floor, a storm of 8 takes on a pool of 4).
 KEYS=(cold_ready_ms libvirt_save_ms libvirt_save_bytes libvirt_restore_ms libvirt_destroy_ms
 	floor_create_paused_ms template_save_wall_ms template_save_ms template_state_bytes
 	clone_start_running_ms clone_start_tick_ms
@@ -35,7 +36,13 @@ KEYS=(cold_ready_ms libvirt_save_ms libvirt_save_bytes libvirt_restore_ms libvir
 	memdir_disk_boot_ready_ms memdir_disk_save_wall_ms memdir_disk_clone_start_running_ms
 	memdir_disk_clone_start_tick_ms memdir_tmpfs_boot_ready_ms memdir_tmpfs_save_wall_ms
 	memdir_tmpfs_clone_start_running_ms memdir_tmpfs_clone_start_tick_ms
-	identity_on_clone_start_running_ms identity_off_clone_start_running_ms identity_applied_after_start_ms)
+	identity_on_clone_start_running_ms identity_off_clone_start_running_ms identity_applied_after_start_ms
+	pool_fill_per_slot_ms pool_slot_pss_kib pool_taken_clone_pss_kib
+	pool_floor_create_paused_ms pool_take_running_ms
+	pool_storm_take_ms pool_storm_take_median_ms pool_storm_take_p90_ms pool_storm_takes pool_storm_refill_ms)
+# Counts that may be 0 (there, but not negative): a storm's takes may all
+# find the pool ready.
+COUNT_KEYS=(pool_storm_empty_takes)
 
 tap_skip_in_distcheck "the benchmark smoke needs root, a private libvirtd and minutes"
 [ "$(id -u)" = 0 ] || tap_skip "the benchmark smoke needs root (a private libvirtd)"
@@ -62,10 +69,14 @@ for f in results.json results.md plot.png; do
 	[ -s "$out/$f" ] || fail "no $f"
 done
 keys=$(printf '%s\n' "${KEYS[@]}" | jq -R . | jq -s .)
-bad=$(jq -r --argjson keys "$keys" '
+counts=$(printf '%s\n' "${COUNT_KEYS[@]}" | jq -R . | jq -s .)
+bad=$(jq -r --argjson keys "$keys" --argjson counts "$counts" '
 	[$keys[] as $k | .figures["100m"][$k] as $v
 	 | select($v == null or ($v.raw | length) == 0 or any($v.raw[]; . <= 0) or $v.median <= 0) | $k]
-	+ [("P1", "P4", "P5", "P7", "P8", "P9", "P13", "PSS_after_managedsave", "P8_warm", "P9_boot") as $p
+	+ [$counts[] as $k | .figures["100m"][$k] as $v
+	 | select($v == null or ($v.raw | length) == 0 or any($v.raw[]; . < 0)) | $k]
+	+ [("P1", "P4", "P5", "P6", "P7", "P8", "P9", "P13", "PSS_after_managedsave", "P8_warm", "P9_boot",
+	    "pool_slot_vs_running") as $p
 	   | select(.ratios[$p].value == null or .ratios[$p].value <= 0) | "ratio " + $p]
 	| join(" ")' "$out/results.json") || fail "results.json does not parse"
 [ -z "$bad" ] || fail "missing or not positive: $bad"
