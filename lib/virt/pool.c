@@ -315,9 +315,12 @@ static int vt_pool_mark_ready(virConnectPtr conn, const struct vt_dirs *dirs, co
 }
 
 /* A member that did not start: removed if libvirt lets us (else left
- * filling, for the next reconcile), and the reason recorded for `pool`. */
+ * filling, for the next reconcile), and the reason recorded for `pool`.
+ * Unless the pool let the member go meanwhile (a drain destroys it in the
+ * middle of its start): then the failure was asked for. *err says whether
+ * the refill failed at all. */
 static void vt_pool_record_failure(virConnectPtr conn, const struct vt_dirs *dirs,
-                                   const char *name, const char *member, const char *why)
+                                   const char *name, const char *member, vt_error_t *err)
 {
     struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
     vt_autopool pool = {0};
@@ -325,9 +328,14 @@ static void vt_pool_record_failure(virConnectPtr conn, const struct vt_dirs *dir
     vt_autoerror vt_error_t ignored = NULL;
     if (vt_pool_open(dirs, name, &lock, &meta, &pool, &ignored) < 0)
         return;
+    bool let_go = member && vt_pool_find(&pool, member) == NULL;
     if (member && vt_clone_remove(conn, dirs, &meta, member, &ignored) == 0)
         vt_pool_remove(&pool, member);
-    if (vt_pool_set_error(&pool, why, &ignored) == 0)
+    if (let_go) {
+        vt_error_free(err);
+        return;
+    }
+    if (vt_pool_set_error(&pool, (*err)->msg, &ignored) == 0)
         vt_pool_save(dirs, name, &pool, &ignored);
 }
 
@@ -362,15 +370,16 @@ static int vt_pool_refill_locked(virConnectPtr conn, const struct vt_dirs *dirs,
         vt_autofree char *member = NULL;
         unsigned size = 0;
         if (vt_pool_claim(conn, dirs, name, &member, &size, err) < 0) {
-            vt_pool_record_failure(conn, dirs, name, NULL, (*err)->msg);
+            vt_pool_record_failure(conn, dirs, name, NULL, err);
             return -1;
         }
         if (member == NULL)
             return 0;
         vt_progress_step(progress, "starting pool clone '%s' (%u)", member, started);
         if (vt_pool_start_member(conn, dirs, name, member, err) < 0) {
-            vt_pool_record_failure(conn, dirs, name, member, (*err)->msg);
-            return -1;
+            vt_pool_record_failure(conn, dirs, name, member, err);
+            if (*err)
+                return -1;
         }
     }
 }

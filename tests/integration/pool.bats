@@ -217,6 +217,27 @@ assert_settled() {
 	assert_settled
 }
 
+@test "a drain while a refill starts a member succeeds, leaves nothing, and records no error" {
+	virt-template -q pool "$T" --size 0
+	virt-template -q pool "$T" --size 2 --no-wait
+	for _ in $(seq 300); do
+		[ "$(pool_field filling)" = 1 ] && break
+		sleep 0.05
+	done
+	[ "$(pool_field filling)" = 1 ]
+	run virt-template pool "$T" --size 0
+	[ "$status" -eq 0 ]
+	for _ in $(seq 600); do
+		[ "$(pool_field refilling)" = false ] && break
+		sleep 0.1
+	done
+	[ "$(pool_field refilling)" = false ]
+	[ -z "$(members)" ]
+	[ "$(pool_field last_error)" = null ]
+	[ -z "$(virsh list --state-paused --name | grep "^$T-" || true)" ]
+	assert_settled
+}
+
 @test "after a host reboot the first take starts a clone the ordinary way, and the pool refills" {
 	# The settling is ours, not the stack's (CI time: the second stack runs
 	# the rest of this file).
