@@ -80,10 +80,12 @@ teardown() {
 	local start=$! sock=$VT_RUNDIR/rs-h.qmp
 	# Hold the clone's one-client monitor so that the hook waits in the
 	# middle of the start (as in faults.bats), then kill libvirtd and it.
-	for _ in $(seq 1000); do [ -S "$sock" ] && break; sleep 0.01; done
+	# Bounds of a minute: under CI's load (both stacks' guests on two
+	# cores) QEMU and libvirt's start took more than the 10 s once given.
+	for _ in $(seq 6000); do [ -S "$sock" ] && break; sleep 0.01; done
 	socat -u UNIX-CONNECT:"$sock" /dev/null &
 	local holder=$!
-	for _ in $(seq 500); do pgrep -f 'qemu.d/virt-template rs-h started' >/dev/null && break; sleep 0.02; done
+	for _ in $(seq 3000); do pgrep -f 'qemu.d/virt-template rs-h started' >/dev/null && break; sleep 0.02; done
 	pgrep -f 'qemu.d/virt-template rs-h started' >/dev/null
 	kill_libvirtd
 	pkill -9 -f 'qemu.d/virt-template rs-h started'
