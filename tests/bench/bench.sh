@@ -59,7 +59,7 @@
 #             end -> the pool full again (its clones destroyed first); the
 #             fill per slot, and the PSS of an idle slot (pool of 3, from
 #             virt-template stats) against a taken clone's 5 s after its take
-#             (--smoke: 1 take, 8 on a pool of 4); the storm's takes in
+#             (--smoke: 1 take, 4 on a pool of 2, slots read on a pool of 2); the storm's takes in
 #             DIR/pool-storm.tsv (ms, 1 if it found the pool empty, the
 #             clone), in the order they ended
 # and for the Debian 12 guest ("distro": systemd and qemu-guest-agent on a
@@ -112,7 +112,7 @@ STORM_PAR=(2 4)
 # The warm pool: the pool's size while its slots' memory is read and for
 # P6, P6's takes (at least 10, REPS if more: set after the options), and
 # the storm: the pool's size, the takes and how many at a time. --smoke
-# takes once for P6 and storms 8 takes on a pool of 4 (each slot filled
+# takes once for P6 and storms 4 takes on a pool of 2 (each slot filled
 # costs a restore, 1-3 s here: a pool of 8 filled and refilled would
 # double the phase), so that some of them find the pool empty.
 POOL_SIZE=3
@@ -163,7 +163,7 @@ parse_args() {
 		[ "$DISTRO_ONLY" = 1 ] || DISTRO=0
 	fi
 	if [ "$SMOKE" = 1 ]; then
-		POOL_TAKES=1 POOL_STORM_SIZE=4 POOL_STORM_N=8
+		POOL_SIZE=2 POOL_TAKES=1 POOL_STORM_SIZE=2 POOL_STORM_N=4
 	elif [ "$REPS" -gt "$POOL_TAKES" ]; then
 		POOL_TAKES=$REPS
 	fi
