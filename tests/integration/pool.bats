@@ -40,6 +40,16 @@ wait_pool_full() {
 	return 1
 }
 
+# Waits (15 s at most) until a refill is starting a member.
+wait_filling() {
+	for _ in $(seq 300); do
+		[ "$(pool_field filling)" = 1 ] && return 0
+		sleep 0.05
+	done
+	echo "no member filling after 15 s: $(virt-template pool "$T" --json)" >&2
+	return 1
+}
+
 # Clone $1 runs the template's guest: a tick with its token shows up.
 assert_ticks() { wait_for_file_match "$(console_log "$1")" "VT-TICK [0-9]+ $TOKEN" 30; }
 
@@ -204,11 +214,7 @@ assert_settled() {
 	wait_pool_full 2
 	virt-template -q pool "$T" --size 4 --no-wait
 	# A refill is starting a member now.
-	for _ in $(seq 300); do
-		[ "$(pool_field filling)" = 1 ] && break
-		sleep 0.05
-	done
-	[ "$(pool_field filling)" = 1 ]
+	wait_filling
 	kill_libvirtd
 	start_libvirtd
 	# The first look after it: a member the dead refill left filling is
@@ -226,11 +232,7 @@ assert_settled() {
 	first_stack_only
 	virt-template -q pool "$T" --size 0
 	virt-template -q pool "$T" --size 2 --no-wait
-	for _ in $(seq 300); do
-		[ "$(pool_field filling)" = 1 ] && break
-		sleep 0.05
-	done
-	[ "$(pool_field filling)" = 1 ]
+	wait_filling
 	run virt-template pool "$T" --size 0
 	[ "$status" -eq 0 ]
 	for _ in $(seq 600); do
