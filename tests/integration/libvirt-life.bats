@@ -76,7 +76,7 @@ token_of_ticks() { grep -o 'VT-TICK [0-9]* [0-9a-f]*' "$1" | cut -d' ' -f3; }
 	virsh -q destroy ms-1
 	: >"$log"
 	start_clone ms-1
-	[ "$(first_tick "$log")" -eq $(($(last_tick "$(console_log "$T")") + 1)) ]
+	assert_template_point "$log" "$(console_log "$T")"
 	run ! grep -q VT-BOOT "$log"
 	virsh -q destroy ms-1
 }
@@ -166,7 +166,7 @@ token_of_ticks() { grep -o 'VT-TICK [0-9]* [0-9a-f]*' "$1" | cut -d' ' -f3; }
 	[ ! -e "$image" ]
 	: >"$(console_log bad-1)"
 	start_clone bad-1
-	[ "$(first_tick "$(console_log bad-1)")" -eq $(($(last_tick "$(console_log "$T")") + 1)) ]
+	assert_template_point "$(console_log bad-1)" "$(console_log "$T")"
 
 	# A corrupted one (its header overwritten): libvirt itself discards a
 	# managed save image it cannot read and starts the domain afresh, which
@@ -187,7 +187,7 @@ token_of_ticks() { grep -o 'VT-TICK [0-9]* [0-9a-f]*' "$1" | cut -d' ' -f3; }
 	echo "a corrupted managed save image: virsh start exited $status" >&3
 	[ ! -e "$image" ]
 	wait_for_file_match "$(console_log bad-1)" "VT-TICK [0-9]+ $TOKEN" 30
-	[ "$(first_tick "$(console_log bad-1)")" -eq $(($(last_tick "$(console_log "$T")") + 1)) ]
+	assert_template_point "$(console_log bad-1)" "$(console_log "$T")"
 	virsh -q destroy bad-1
 }
 

@@ -62,7 +62,7 @@ migrate_live() {
 	: >"$(peer_log lm-1)"
 	timeout "$START_TIMEOUT" virsh -q -c "$PEER_URI" start lm-1
 	wait_for_file_match "$(peer_log lm-1)" "VT-TICK [0-9]+ $TOKEN" 30
-	[ "$(first_tick "$(peer_log lm-1)")" -eq $(($(last_tick "$(console_log "$T")") + 1)) ]
+	assert_template_point "$(peer_log lm-1)" "$(console_log "$T")"
 	run ! grep -q VT-BOOT "$(peer_log lm-1)"
 	# And it comes back live, the same way.
 	local last
@@ -83,7 +83,7 @@ migrate_live() {
 	[ "$(peer_state off-1)" = "shut off" ]
 	timeout "$START_TIMEOUT" virsh -q -c "$PEER_URI" start off-1
 	wait_for_file_match "$(peer_log off-1)" "VT-TICK [0-9]+ $TOKEN" 30
-	[ "$(first_tick "$(peer_log off-1)")" -eq $(($(last_tick "$(console_log "$T")") + 1)) ]
+	assert_template_point "$(peer_log off-1)" "$(console_log "$T")"
 	peer_virsh destroy off-1
 }
 
