@@ -21,8 +21,7 @@
 /* Ready members a take tries to resume before it starts a clone itself. */
 #define VT_POOL_TAKE_ATTEMPTS 3
 
-static void vt_pool_clearp(struct vt_pool *pool) { vt_pool_clear(pool); }
-#define vt_autopool __attribute__((cleanup(vt_pool_clearp))) struct vt_pool
+#define vt_autopool __attribute__((cleanup(vt_pool_clear))) struct vt_pool
 
 void vt_take_clear(struct vt_take *t)
 {
@@ -469,6 +468,17 @@ static int vt_pool_resume(virConnectPtr conn, const struct vt_dirs *dirs,
     return 0;
 }
 
+/* A clone that would not start or resume is removed: it was never handed
+ * out. */
+static int vt_pool_discard(virConnectPtr conn, const struct vt_dirs *dirs,
+                           const char *template_name, const char *clone, vt_error_t *err)
+{
+    struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
+    if (vt_store_load(dirs, template_name, &meta, err) < 0)
+        return -1;
+    return vt_clone_remove(conn, dirs, &meta, clone, err);
+}
+
 /* The ordinary way: defined under the store lock, started outside it, so
  * that other takes go on meanwhile. */
 static int vt_pool_start_fresh(virConnectPtr conn, const struct vt_dirs *dirs,
@@ -490,25 +500,13 @@ static int vt_pool_start_fresh(virConnectPtr conn, const struct vt_dirs *dirs,
     if (dom == NULL || virDomainCreate(dom) < 0) {
         if (dom)
             vt_error_set_virt(err, "cannot start clone '%s'", made[0]);
-        struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
-        vt_autoerror vt_error_t ignored = NULL;
-        if (vt_store_load(dirs, template_name, &meta, &ignored) == 0 &&
-            vt_clone_remove(conn, dirs, &meta, made[0], &ignored) < 0)
-            vt_error_prefix(err, "clone '%s' is left defined (%s)", made[0], ignored->msg);
+        vt_autoerror vt_error_t left = NULL;
+        if (vt_pool_discard(conn, dirs, template_name, made[0], &left) < 0)
+            vt_error_prefix(err, "clone '%s' is left defined (%s)", made[0], left->msg);
         return -1;
     }
     *out = vt_steal(made[0]);
     return 0;
-}
-
-/* A member that would not resume is removed; it was never handed out. */
-static void vt_pool_discard(virConnectPtr conn, const struct vt_dirs *dirs,
-                            const char *template_name, const char *clone)
-{
-    struct vt_meta meta __attribute__((cleanup(vt_meta_clear))) = {0};
-    vt_autoerror vt_error_t ignored = NULL;
-    if (vt_store_load(dirs, template_name, &meta, &ignored) == 0)
-        vt_clone_remove(conn, dirs, &meta, clone, &ignored);
 }
 
 int vt_pool_take(virConnectPtr conn, const struct vt_dirs *dirs, const char *template_name,
@@ -531,7 +529,8 @@ int vt_pool_take(virConnectPtr conn, const struct vt_dirs *dirs, const char *tem
             out->from_pool = true;
             return 0;
         }
-        vt_pool_discard(conn, dirs, template_name, picked);
+        vt_autoerror vt_error_t ignored = NULL;
+        vt_pool_discard(conn, dirs, template_name, picked, &ignored);
         free(out->skipped);
         out->skipped = strdup(failed->msg);
     }
