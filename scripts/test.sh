@@ -11,6 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 status=0
+# When each part ended, in seconds from the start, printed at the end: CI
+# has a time budget, and this says where it went.
+times=()
+took() { times+=("$1 ${SECONDS}s"); }
 # The second stack: its Debian 13 tree (minutes of download and unpacking,
 # once per machine) builds while the host builds the project and the
 # guests; its tests start once both are there. The two stacks then run at
@@ -26,7 +30,10 @@ if [ "${VT_STACKS:-all}" != host ]; then
 			kill -0 "$$" 2>/dev/null || exit 1
 			sleep 1
 		done
-		bash tests/stacks/trixie.sh check
+		rc=0
+		bash tests/stacks/trixie.sh check || rc=$?
+		echo "$SECONDS" >trixie.seconds
+		exit "$rc"
 	) >trixie.log 2>&1 &
 	trixie_pid=$!
 fi
@@ -36,12 +43,14 @@ bash scripts/build.sh
 tests/guest/build-guest.sh
 tests/guest/build-distro.sh
 touch "$guests_ready"
+took "build and guests"
 # Fuzzing is CPU bound, beside the other stack's guests: 15 s a target in
 # CI (VT_FUZZ_SECONDS, 60 by default) is still thousands of runs each.
 # Two tests at a time: the benchmark smoke and fuzzing then run beside the
 # integration tests (each smoke and integration run has a private libvirtd
 # of its own), not after them on a machine the other stack has left idle.
 VT_FUZZ_SECONDS=${VT_FUZZ_SECONDS:-15} make -s -j2 check || status=$?
+took "make check"
 
 # make install puts the tool, the hook and the XML where libvirt and users look.
 destdir=$(mktemp -d)
@@ -63,6 +72,7 @@ else
 	status=1
 	tail -n 40 package.log >&2
 fi
+took package
 
 # The release tarball is complete: it builds from a read-only source tree,
 # passes its tests and installs. Its log: distcheck.log.
@@ -72,6 +82,7 @@ make -s distcheck >distcheck.log 2>&1 || {
 	status=1
 	tail -n 40 distcheck.log >&2
 }
+took distcheck
 # One closing line per stack for any reader; automake's summaries are above.
 summary() {
 	awk -v stack="$1" '/^# (PASS|XPASS):/ {p += $3} /^# (FAIL|XFAIL|ERROR):/ {f += $3}
@@ -91,6 +102,7 @@ if [ -n "$trixie_pid" ]; then
 		status=1
 		tail -n 200 trixie.log >&2
 	fi
+	times+=("debian 13 tree $(cat trixie.seconds 2>/dev/null || echo '?')s")
 	trixie_summary=$(summary "debian 13 tree (libvirt 11.3, QEMU 10.0)" \
 		"$(bash tests/stacks/trixie.sh tree)/build/test-suite.log")
 fi
@@ -98,4 +110,5 @@ echo "$package_summary"
 echo "make distcheck: $distcheck"
 echo "$host_summary"
 [ -z "$trixie_summary" ] || echo "$trixie_summary"
+echo "ended at: $(printf '%s, ' "${times[@]}" | sed 's/, $//')"
 exit "$status"

@@ -39,7 +39,7 @@ export PATH="$VT_BUILDDIR:$PATH"
 [ $# -gt 0 ] || set -- "$here"/*.bats
 rc=0
 "$VT_SRCDIR/tests/harness/isolated.sh" --hook "$VT_BUILDDIR/virt-template-hook" -- \
-	bats --tap "$@" || rc=$?
+	bats --tap --timing "$@" || rc=$?
 # isolated.sh exits 77 before bats starts when a tool it needs is missing.
 [ "$rc" != 77 ] || tap_skip "tests/harness/isolated.sh cannot run here (see its SKIP message)"
 exit "$rc"
