@@ -75,7 +75,7 @@ wait_tick_over() {
 		n=$(grep -o "VT-TICK [0-9]* $3" "$1" 2>/dev/null | tail -n 1 | cut -d' ' -f2)
 		[ -n "$n" ] && [ "$n" -gt "$2" ] && return 0
 		left=$((left - 1))
-		[ "$left" -gt 0 ] || { echo "no tick after $2 with token $3 in $1 after $4 s" >&2; tail -n 3 "$1" >&2; return 1; }
+		[ "$left" -gt 0 ] || { echo "no tick after $2 with token $3 in $1 after $4 s" >&2; tail -n 60 "$1" >&2; return 1; }
 		sleep 0.1
 	done
 }
