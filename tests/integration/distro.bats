@@ -31,26 +31,35 @@ teardown_file() {
 
 agent() { virsh -q qemu-agent-command "$1" --timeout 10 "$2" 2>/dev/null; }
 
-# Waits (bounded) until the guest agent of $1 answers.
+# Waits until the guest agent of $1 answers, 180 s at most. The waits here
+# are bounded by the clock, not by a count of tries: one try can itself
+# take 10 s when the agent is connected but does not answer.
 wait_agent() {
-	for _ in $(seq 240); do
+	local deadline=$((SECONDS + 180))
+	while [ "$SECONDS" -lt "$deadline" ]; do
 		agent "$1" '{"execute":"guest-ping"}' >/dev/null && return 0
 		sleep 0.5
 	done
-	echo "the agent of $1 did not answer" >&2
+	echo "the agent of $1 did not answer in 180 s; $1 is $(domain_state "$1")" >&2
+	tail -n 30 "$(console_log "$1")" >&2 || true
 	return 1
 }
 
 # Runs shell command $2 in guest $1 through guest-exec; prints its stdout
-# and returns its status.
+# and returns its status (99 when the agent fails or the command does not
+# end in 120 s).
 guest_sh() {
-	local req pid status
+	local req pid status deadline=$((SECONDS + 120))
 	req=$(jq -cn --arg c "$2" '{execute: "guest-exec", arguments:
 		{path: "/bin/sh", arg: ["-c", $c], "capture-output": true}}')
 	pid=$(agent "$1" "$req" | jq -e '.return.pid') || return 99
-	for _ in $(seq 300); do
+	while :; do
 		status=$(agent "$1" "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}") || return 99
 		[ "$(jq '.return.exited' <<<"$status")" = true ] && break
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			echo "$1: '$2' did not end in 120 s" >&2
+			return 99
+		fi
 		sleep 0.5
 	done
 	jq -r '.return["out-data"] // ""' <<<"$status" | base64 -d

@@ -26,6 +26,24 @@ peer_virsh() { virsh -q -c "$PEER_URI" "$@"; }
 peer_log() { echo "$PEER/log/qemu/$1-console.log"; }
 peer_state() { peer_virsh domstate "$1" 2>/dev/null | head -n 1; }
 
+# Asserts that domain $2 runs on the host of virsh -c $1, within 5 s of a
+# migration's end; otherwise shows its state with the reason, the end of
+# its QEMU log and of its console in log directory $3 (a guest that died
+# after the migration says why there).
+assert_running_on() {
+	local state
+	for _ in $(seq 50); do
+		state=$(virsh -q -c "$1" domstate --reason "$2" 2>&1 | head -n 1)
+		[[ "$state" == "running "* ]] && return 0
+		sleep 0.1
+	done
+	echo "$2 is '$state' on $1; its QEMU log and console end with:" >&2
+	tail -n 20 "$3/$2.log" "$3/$2-console.log" >&2 || true
+	return 1
+}
+peer_running() { assert_running_on "$PEER_URI" "$1" "$PEER/log/qemu"; }
+local_running() { assert_running_on qemu:///system "$1" "$VT_CONSOLE_LOGDIR"; }
+
 # Runs a command in the peer's mount namespace (its view of the files).
 in_peer() { nsenter -t "$PEER_PID" -m -- "$@"; }
 
@@ -48,7 +66,7 @@ migrate_live() {
 	migrate_live lm-1
 	run virsh dominfo lm-1
 	[ "$status" -ne 0 ]
-	[ "$(peer_state lm-1)" = running ]
+	peer_running lm-1
 	local last
 	last=$(last_tick "$(console_log lm-1)")
 	wait_tick_over "$(peer_log lm-1)" "$last" "$TOKEN" 30
@@ -69,7 +87,7 @@ migrate_live() {
 	last=$(last_tick "$(peer_log lm-1)")
 	timeout 120 virsh -q -c "$PEER_URI" migrate --live --persistent --undefinesource lm-1 \
 		qemu:///system --migrateuri "tcp://$LOCAL_ADDR"
-	[ "$(domain_state lm-1)" = running ]
+	local_running lm-1
 	wait_tick_over "$(console_log lm-1)" "$last" "$TOKEN" 30
 	run ! grep -q 'VT-BOOT\|VT-READY' "$(console_log lm-1)"
 	virsh -q destroy lm-1
@@ -125,7 +143,7 @@ migrate_live() {
 	wait_tick_over "$(console_log nt-1)" "$last" "$TOKEN" 30
 	# And it migrates once the destination is right.
 	migrate_live nt-1
-	[ "$(peer_state nt-1)" = running ]
+	peer_running nt-1
 	peer_virsh destroy nt-1
 }
 
@@ -150,6 +168,7 @@ migrate_live() {
 	# Ceph ... or cache='none'). It is shared here all the same.
 	timeout 120 virsh -q migrate --live --persistent --undefinesource --unsafe mgd-1 "$PEER_URI" \
 		--migrateuri "tcp://$PEER_ADDR"
+	peer_running mgd-1
 	last=$(last_tick "$(console_log mgd-1)")
 	wait_tick_over "$(peer_log mgd-1)" "$last" "$token" 30
 	# The destination kept the overlay: the write is there.
