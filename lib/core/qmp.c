@@ -61,15 +61,20 @@ int vt_qmp_parse_message(const char *text, size_t len, struct vt_qmp_message *ms
     memset(msg, 0, sizeof(*msg));
     if (len > VT_QMP_LINE_MAX)
         return vt_error_set(err, 0, "QMP: message too long");
+    /* JSON text has no NUL byte: one means a damaged line. */
+    if (memchr(text, '\0', len) != NULL)
+        return vt_error_set(err, 0, "QMP: malformed JSON");
     json_tokener *tok = json_tokener_new();
     if (tok == NULL)
         return vt_error_nomem(err);
+    /* QEMU writes strict JSON; json-c's default also takes comments, and a
+     * comment would hide anything to the line's end. */
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
     msg->root = json_tokener_parse_ex(tok, text, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t used = json_tokener_get_parse_end(tok);
     json_tokener_free(tok);
-    /* A NUL byte is no whitespace (strchr would match its set's end). */
-    while (used < len && text[used] != '\0' && strchr(" \t\r\n", text[used]) != NULL)
+    while (used < len && strchr(" \t\r\n", text[used]) != NULL)
         used++;
     /* One message per line: anything after the JSON value is an error. */
     if (msg->root == NULL || jerr != json_tokener_success || used != len) {

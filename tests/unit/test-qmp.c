@@ -129,6 +129,19 @@ static void test_parse_refusals(void **state)
         parse_fails(cases[i][0], strlen(cases[i][0]), cases[i][1]);
 }
 
+/* QEMU writes strict JSON: a comment (json-c takes them by default) is
+ * refused, and so is a NUL byte, inside one or after the value (a line the
+ * fuzzer found). */
+static void test_parse_refuses_comments_and_nul(void **state)
+{
+    const char comment[] = "{\"return\": {}} // x";
+    const char nul_in_comment[] = "{\"event\": \"\", \"data\": {}}//\001\000\n";
+    const char nul_after[] = "{\"return\": {}}\0";
+    parse_fails(comment, sizeof(comment) - 1, "QMP: malformed JSON");
+    parse_fails(nul_in_comment, sizeof(nul_in_comment) - 1, "QMP: malformed JSON");
+    parse_fails(nul_after, sizeof(nul_after) - 1, "QMP: malformed JSON");
+}
+
 /* The client parses one line in a buffer that holds more after it. */
 static void test_parse_line_in_buffer(void **state)
 {
@@ -446,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_parse_event),
         cmocka_unit_test(test_migration_status),
         cmocka_unit_test(test_parse_refusals),
+        cmocka_unit_test(test_parse_refuses_comments_and_nul),
         cmocka_unit_test(test_parse_line_in_buffer),
         PEER_TEST(test_incoming_migration),
         PEER_TEST(test_completed_before_return),
